@@ -1,0 +1,3 @@
+from tuisim.cli import main
+
+raise SystemExit(main())
