@@ -1,0 +1,69 @@
+"""`StepStats`: everything one step measured, as plain numpy arrays (copies)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import step as s
+
+LAYER_FIELDS = ("grad_norm", "delta_norm", "weight_norm", "update_ratio", "act_mean", "act_std", "saturated", "dead")
+_ROWS = (s.S_GRAD, s.S_DELTA, s.S_WEIGHT, s.S_UPDATE, s.S_AMEAN, s.S_ASTD, s.S_SAT, s.S_DEAD)
+
+
+@dataclass
+class StepStats:
+    """One step's measurements. Per-layer arrays have one entry per linear layer,
+    input to output (depth + 1 entries; the last is the output layer).
+
+    grad_norm     ||dL/dW|| of the layer's weights (before clipping)
+    delta_norm    ||dL/dz|| over the batch: the back-propagated signal at the layer's output
+    weight_norm   ||W|| before the update
+    update_ratio  ||W_after - W_before|| / ||W_before|| (0 without an update)
+    act_mean, act_std   of the activation's output (the logits for the output layer)
+    saturated     fraction of sigmoid/tanh outputs within 3% of the output range from a bound
+    dead          fraction of relu/leaky_relu units with input <= 0 for the whole batch
+    act_hist, grad_hist  (layers, bins) counts, when histograms were asked for
+    """
+
+    loss: float
+    accuracy: float
+    diverged: bool
+    grad_total_norm: float
+    clip_coef: float
+    batch_size: int
+    grad_norm: np.ndarray
+    delta_norm: np.ndarray
+    weight_norm: np.ndarray
+    update_ratio: np.ndarray
+    act_mean: np.ndarray
+    act_std: np.ndarray
+    saturated: np.ndarray
+    dead: np.ndarray
+    act_hist: np.ndarray | None = None
+    grad_hist: np.ndarray | None = None
+    lr: float = math.nan
+    step: int = 0
+
+    @classmethod
+    def from_buffers(cls, out: np.ndarray, stats: np.ndarray, hist: np.ndarray | None, batch: int,
+                     backward: bool) -> "StepStats":
+        rows = {name: stats[r].copy() for name, r in zip(LAYER_FIELDS, _ROWS)}
+        if not backward:
+            for name in ("grad_norm", "delta_norm", "update_ratio"):
+                rows[name][:] = np.nan
+        return cls(loss=float(out[s.O_LOSS]), accuracy=float(out[s.O_ACC]), diverged=bool(out[s.O_DIVERGED]),
+                   grad_total_norm=float(out[s.O_GNORM]) if backward else math.nan,
+                   clip_coef=float(out[s.O_CLIP_COEF]) if backward else math.nan, batch_size=batch,
+                   act_hist=None if hist is None else hist[0].copy(),
+                   grad_hist=None if hist is None or not backward else hist[1].copy(), **rows)
+
+    def as_dict(self) -> dict:
+        """JSON-ready: floats and lists (non-finite numbers stay float('nan'/'inf'))."""
+        d = {"step": self.step, "loss": self.loss, "accuracy": self.accuracy, "diverged": self.diverged,
+             "grad_total_norm": self.grad_total_norm, "lr": self.lr}
+        for name in LAYER_FIELDS:
+            d[name] = getattr(self, name).tolist()
+        return d

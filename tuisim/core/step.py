@@ -1,0 +1,448 @@
+"""The compiled training step: forward, loss, backward, every per-layer statistic,
+clipping and the optimizer update, in one call with no Python per layer.
+
+Everything lives in flat buffers described by integer tables built by `layout.py`:
+P (parameters) and G (their gradients) share one layout, R holds batch-norm running
+statistics, WS is the per-batch workspace whose regions are `rows * B` long
+(a region of `c` columns for a batch of B examples is a C-ordered (B, c) matrix).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._jit import jit
+from .activations import act_backward, act_forward, act_health
+from .losses import loss_and_delta
+from .norms import norm_backward, norm_forward
+from .update import H_CLIP_NORM, H_CLIP_VALUE, update_segment
+
+# ---- layer table columns (one row per linear layer, input to output)
+(L_NIN, L_ZO, L_WO, L_OW, L_OB, L_OG, L_OBE, L_ORM, L_ORV, L_NF, L_OFS,
+ R_HIN, R_Z, R_XH, R_Y, R_A, R_ARG, R_XHA, R_O, R_M, R_OUT, R_NSR, R_DHIN,
+ L_BLOCK, L_BSTART, L_BEND) = range(26)
+L_COLS = 26
+
+# ---- block table columns (residual / highway blocks)
+(K_L0, K_L1, K_NFIRST, K_WLAST, K_SC, K_OWS, K_OWG, K_OBG, K_RX, K_RS, K_RT, K_RHOUT) = range(12)
+K_COLS = 12
+SC_IDENTITY, SC_PROJECTION, SC_ZEROS = 0, 1, 2
+
+# ---- integer configuration
+(C_ACT, C_NORM, C_NORM_AFTER, C_ARCH, C_LOSS, C_TRAIN, C_BACKWARD, C_UPDATE, C_OPT, C_REUSE_MASK,
+ C_NBINS, C_DEPTH, C_PIECES, C_T, C_R_G1, C_R_G2, C_R_G3, C_R_G4, C_NW, C_MAXZ) = range(20)
+C_SIZE = 20
+
+# ---- float configuration
+(F_SLOPE, F_ALPHA, F_DROPOUT, F_NORM_EPS, F_SAT_LO, F_SAT_HI, F_HLO, F_HHI, F_MU_PROD) = range(9)
+F_SIZE = 9
+GRAD_HIST_LO = -14.0
+GRAD_HIST_HI = 2.0
+
+# ---- outputs
+(O_LOSS, O_ACC, O_DIVERGED, O_GNORM, O_CLIP_COEF) = range(5)
+O_SIZE = 5
+(S_GRAD, S_DELTA, S_WEIGHT, S_UPDATE, S_AMEAN, S_ASTD, S_SAT, S_DEAD) = range(8)
+S_ROWS = 8
+
+ARCH_PLAIN, ARCH_RESIDUAL, ARCH_HIGHWAY = 0, 1, 2
+
+
+@jit
+def _mat(buf, off, r, c):
+    return buf[off:off + r * c].reshape((r, c))
+
+
+@jit
+def _add_bias(Z, P, ob):
+    B, n = Z.shape
+    for r in range(B):
+        for j in range(n):
+            Z[r, j] += P[ob + j]
+
+
+@jit
+def _sumsq(a):
+    s = 0.0
+    for k in range(a.size):
+        v = a[k]
+        s += v * v
+    return s
+
+
+@jit
+def _next_uniform(state):
+    # splitmix64: small, fast, and its state is ours (one per network), so runs
+    # interleaved in one thread stay reproducible
+    z = state[0] + np.uint64(0x9E3779B97F4A7C15)
+    state[0] = z
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@jit
+def _histogram(A, lo, hi, out, logabs):
+    nb = out.shape[0]
+    w = (hi - lo) / nb
+    B, n = A.shape
+    for r in range(B):
+        for j in range(n):
+            v = A[r, j]
+            if logabs:
+                a = abs(v)
+                v = math.log10(a) if a > 0 else lo
+            k = int(math.floor((v - lo) / w)) if v == v else 0
+            if k < 0:
+                k = 0
+            elif k >= nb:
+                k = nb - 1
+            out[k] += 1.0
+
+
+@jit
+def train_step(X, yi, yf, P, G, R, S, FS, WS, L, K, ic, fc, hp, rng, out, stats, hist):
+    """One step. ic/fc: configuration (C_*/F_* above); hp: optimizer hyperparameters.
+
+    Writes loss etc. into `out`, per-layer statistics into `stats` (S_ROWS x layers),
+    histograms into `hist` (2 x layers x nbins) when ic[C_NBINS] > 0; gradients into G;
+    with ic[C_UPDATE] the optimizer updates P (skipped when the step diverged)."""
+    B = X.shape[0]
+    nl = L.shape[0]
+    depth = nl - 1
+    act = ic[C_ACT]
+    norm = ic[C_NORM]
+    norm_after = ic[C_NORM_AFTER] != 0
+    arch = ic[C_ARCH]
+    train = ic[C_TRAIN] != 0
+    nbins = ic[C_NBINS]
+    pieces = ic[C_PIECES]
+    slope = fc[F_SLOPE]
+    alpha = fc[F_ALPHA]
+    p_drop = fc[F_DROPOUT]
+    neps = fc[F_NORM_EPS]
+    use_drop = train and p_drop > 0.0
+    keep_scale = 1.0 / (1.0 - p_drop) if p_drop < 1.0 else 0.0
+    for k in range(stats.shape[0]):
+        for i in range(nl):
+            stats[k, i] = 0.0
+    if nbins > 0:
+        hist[:, :, :] = 0.0
+
+    # ---------------- forward
+    H0 = _mat(WS, L[0, R_HIN] * B, B, L[0, L_NIN])
+    H0[:, :] = X
+    for i in range(depth):
+        n = L[i, L_NIN]
+        zo = L[i, L_ZO]
+        wo = L[i, L_WO]
+        Hin = _mat(WS, L[i, R_HIN] * B, B, n)
+        W = _mat(P, L[i, L_OW], zo, n)
+        Z = _mat(WS, L[i, R_Z] * B, B, zo)
+        np.dot(Hin, W.T, Z)
+        _add_bias(Z, P, L[i, L_OB])
+        Y = _mat(WS, L[i, R_Y] * B, B, zo)
+        if norm != 0 and not norm_after:
+            nf = zo
+            ofs = L[i, L_OFS]
+            norm_forward(norm, train, Z, _mat(WS, L[i, R_XH] * B, B, zo), Y,
+                         P[L[i, L_OG]:L[i, L_OG] + nf], P[L[i, L_OBE]:L[i, L_OBE] + nf],
+                         R[L[i, L_ORM]:L[i, L_ORM] + nf], R[L[i, L_ORV]:L[i, L_ORV] + nf],
+                         _mat(FS, ofs, 2, nf), _mat(WS, L[i, R_NSR] * B, B, 2), neps)
+        A = _mat(WS, L[i, R_A] * B, B, wo)
+        ARG = _mat(WS, L[i, R_ARG] * B, B, wo)
+        act_forward(act, Y, A, ARG, pieces, slope, alpha)
+        m, sd, sat, dead = act_health(act, Y, A, fc[F_SAT_LO], fc[F_SAT_HI])
+        stats[S_AMEAN, i] = m
+        stats[S_ASTD, i] = sd
+        stats[S_SAT, i] = sat
+        stats[S_DEAD, i] = dead
+        if nbins > 0:
+            _histogram(A, fc[F_HLO], fc[F_HHI], hist[0, i], False)
+        O = _mat(WS, L[i, R_O] * B, B, wo)
+        if norm != 0 and norm_after:
+            nf = wo
+            ofs = L[i, L_OFS]
+            norm_forward(norm, train, A, _mat(WS, L[i, R_XHA] * B, B, wo), O,
+                         P[L[i, L_OG]:L[i, L_OG] + nf], P[L[i, L_OBE]:L[i, L_OBE] + nf],
+                         R[L[i, L_ORM]:L[i, L_ORM] + nf], R[L[i, L_ORV]:L[i, L_ORV] + nf],
+                         _mat(FS, ofs, 2, nf), _mat(WS, L[i, R_NSR] * B, B, 2), neps)
+        OUT = _mat(WS, L[i, R_OUT] * B, B, wo)
+        if use_drop:
+            M = _mat(WS, L[i, R_M] * B, B, wo)
+            if ic[C_REUSE_MASK] == 0:
+                for r in range(B):
+                    for j in range(wo):
+                        M[r, j] = keep_scale if _next_uniform(rng) >= p_drop else 0.0
+            for r in range(B):
+                for j in range(wo):
+                    OUT[r, j] = O[r, j] * M[r, j]
+        elif L[i, R_OUT] != L[i, R_O]:
+            OUT[:, :] = O
+        if arch != ARCH_PLAIN and L[i, L_BEND] != 0:
+            _block_combine_forward(L[i, L_BLOCK], K, P, WS, B, arch, OUT)
+
+    # output layer
+    n = L[depth, L_NIN]
+    zo = L[depth, L_ZO]
+    Hin = _mat(WS, L[depth, R_HIN] * B, B, n)
+    W = _mat(P, L[depth, L_OW], zo, n)
+    Zout = _mat(WS, L[depth, R_Z] * B, B, zo)
+    np.dot(Hin, W.T, Zout)
+    _add_bias(Zout, P, L[depth, L_OB])
+    m, sd, sat, dead = act_health(0, Zout, Zout, -np.inf, np.inf)
+    stats[S_AMEAN, depth] = m
+    stats[S_ASTD, depth] = sd
+    if nbins > 0:
+        _histogram(Zout, -4.0, 4.0, hist[0, depth], False)
+
+    for i in range(nl):
+        stats[S_WEIGHT, i] = math.sqrt(_sumsq(P[L[i, L_OW]:L[i, L_OW] + L[i, L_ZO] * L[i, L_NIN]]))
+    if ic[C_LOSS] < 0:  # logits only
+        out[O_LOSS] = math.nan
+        out[O_ACC] = math.nan
+        return
+    backward = ic[C_BACKWARD] != 0
+    maxz = ic[C_MAXZ]
+    G1 = WS[ic[C_R_G1] * B:ic[C_R_G1] * B + B * maxz]
+    dZ = _mat(G1, 0, B, zo)
+    loss, acc = loss_and_delta(ic[C_LOSS], Zout, yi, yf, dZ, backward)
+    out[O_LOSS] = loss
+    out[O_ACC] = acc
+    out[O_DIVERGED] = 0.0 if math.isfinite(loss) else 1.0
+    if not backward:
+        return
+
+    # ---------------- backward
+    G[:] = 0.0
+    G2 = WS[ic[C_R_G2] * B:ic[C_R_G2] * B + B * maxz]
+    G3 = WS[ic[C_R_G3] * B:ic[C_R_G3] * B + B * maxz]
+    G4 = WS[ic[C_R_G4] * B:ic[C_R_G4] * B + B * maxz]
+    _linear_backward(depth, L, P, G, WS, B, dZ, stats, hist, nbins, G4, arch)
+    for i in range(depth - 1, -1, -1):
+        zo = L[i, L_ZO]
+        wo = L[i, L_WO]
+        dOUT = _mat(WS, L[i + 1, R_DHIN] * B, B, wo)
+        if arch != ARCH_PLAIN and L[i, L_BEND] != 0:
+            dOUT = _block_combine_backward(L[i, L_BLOCK], K, L, P, G, WS, B, arch, dOUT, _mat(G3, 0, B, wo))
+        cur = dOUT
+        where = 0  # which scratch buffer holds cur: 0 neither, 1 G1, 2 G2
+        if use_drop:
+            M = _mat(WS, L[i, R_M] * B, B, wo)
+            dO = _mat(G1, 0, B, wo)
+            for r in range(B):
+                for j in range(wo):
+                    dO[r, j] = cur[r, j] * M[r, j]
+            cur = dO
+            where = 1
+        if norm != 0 and norm_after:
+            dA = _mat(G2, 0, B, wo)
+            og = L[i, L_OG]
+            obe = L[i, L_OBE]
+            norm_backward(norm, train, cur, _mat(WS, L[i, R_XHA] * B, B, wo), P[og:og + wo], G[og:og + wo],
+                          G[obe:obe + wo], _mat(FS, L[i, L_OFS], 2, wo), _mat(WS, L[i, R_NSR] * B, B, 2), dA)
+            cur = dA
+            where = 2
+        dY = _mat(G2, 0, B, zo) if where == 1 else _mat(G1, 0, B, zo)
+        act_backward(act, _mat(WS, L[i, R_Y] * B, B, zo), _mat(WS, L[i, R_A] * B, B, wo),
+                     _mat(WS, L[i, R_ARG] * B, B, wo), cur, dY, pieces, slope, alpha)
+        cur = dY
+        where = 2 if where == 1 else 1
+        if norm != 0 and not norm_after:
+            dZn = _mat(G2, 0, B, zo) if where == 1 else _mat(G1, 0, B, zo)
+            og = L[i, L_OG]
+            obe = L[i, L_OBE]
+            norm_backward(norm, train, cur, _mat(WS, L[i, R_XH] * B, B, zo), P[og:og + zo], G[og:og + zo],
+                          G[obe:obe + zo], _mat(FS, L[i, L_OFS], 2, zo), _mat(WS, L[i, R_NSR] * B, B, 2), dZn)
+            cur = dZn
+        _linear_backward(i, L, P, G, WS, B, cur, stats, hist, nbins, G4, arch)
+
+    gtot = _sumsq(G)
+    out[O_GNORM] = math.sqrt(gtot)
+    if not math.isfinite(gtot):
+        out[O_DIVERGED] = 1.0
+    if ic[C_UPDATE] == 0 or out[O_DIVERGED] != 0.0:
+        return
+
+    # ---------------- clipping and update
+    clip_value = hp[H_CLIP_VALUE]
+    if clip_value > 0.0:
+        for k in range(G.size):
+            g = G[k]
+            if g > clip_value:
+                G[k] = clip_value
+            elif g < -clip_value:
+                G[k] = -clip_value
+    coef = 1.0
+    clip_norm = hp[H_CLIP_NORM]
+    if clip_norm > 0.0:
+        tot = math.sqrt(_sumsq(G))
+        coef = clip_norm / (tot + 1e-6)
+        if coef < 1.0:
+            for k in range(G.size):
+                G[k] *= coef
+        else:
+            coef = 1.0
+    out[O_CLIP_COEF] = coef
+    t = ic[C_T]
+    code = ic[C_OPT]
+    mu_prod = fc[F_MU_PROD]
+    nw = ic[C_NW]  # the weights of the linear layers come first in P, layer by layer
+    for i in range(nl):
+        lo = L[i, L_OW]
+        hi = lo + L[i, L_ZO] * L[i, L_NIN]
+        d2 = update_segment(code, P, G, S, lo, hi, hp, t, mu_prod)
+        wn = stats[S_WEIGHT, i]
+        if wn > 0.0:
+            stats[S_UPDATE, i] = math.sqrt(d2) / wn
+        elif d2 > 0.0:
+            stats[S_UPDATE, i] = np.inf
+    update_segment(code, P, G, S, nw, P.size, hp, t, mu_prod)
+
+
+@jit
+def _linear_backward(i, L, P, G, WS, B, dZ, stats, hist, nbins, scratch, arch):
+    """dW, db, statistics, and the gradient of the layer's input (set, or added at a
+    block's first layer whose input also feeds the shortcut)."""
+    n = L[i, L_NIN]
+    zo = L[i, L_ZO]
+    stats[S_DELTA, i] = math.sqrt(_sumsq(dZ.ravel()))
+    if nbins > 0:
+        _histogram(dZ, GRAD_HIST_LO, GRAD_HIST_HI, hist[1, i], True)
+    Hin = _mat(WS, L[i, R_HIN] * B, B, n)
+    dW = _mat(G, L[i, L_OW], zo, n)
+    np.dot(dZ.T, Hin, dW)
+    stats[S_GRAD, i] = math.sqrt(_sumsq(G[L[i, L_OW]:L[i, L_OW] + zo * n]))
+    ob = L[i, L_OB]
+    for j in range(zo):
+        G[ob + j] = 0.0
+    for r in range(B):
+        for j in range(zo):
+            G[ob + j] += dZ[r, j]
+    if i == 0:
+        return
+    W = _mat(P, L[i, L_OW], zo, n)
+    dH = _mat(WS, L[i, R_DHIN] * B, B, n)
+    if arch != ARCH_PLAIN and L[i, L_BSTART] != 0:
+        tmp = _mat(scratch, 0, B, n)
+        np.dot(dZ, W, tmp)
+        for r in range(B):
+            for j in range(n):
+                dH[r, j] += tmp[r, j]
+    else:
+        np.dot(dZ, W, dH)
+
+
+@jit
+def _block_combine_forward(b, K, P, WS, B, arch, F):
+    """The block's output from its input X and its layers' output F."""
+    nf = K[b, K_NFIRST]
+    wl = K[b, K_WLAST]
+    X = _mat(WS, K[b, K_RX] * B, B, nf)
+    S = _mat(WS, K[b, K_RS] * B, B, wl)
+    sc = K[b, K_SC]
+    if sc == SC_PROJECTION:
+        np.dot(X, _mat(P, K[b, K_OWS], wl, nf).T, S)
+    elif sc == SC_ZEROS:
+        c = min(nf, wl)
+        for r in range(B):
+            for j in range(c):
+                S[r, j] = X[r, j]
+            for j in range(c, wl):
+                S[r, j] = 0.0
+    Hout = _mat(WS, K[b, K_RHOUT] * B, B, wl)
+    if arch == ARCH_RESIDUAL:
+        for r in range(B):
+            for j in range(wl):
+                Hout[r, j] = F[r, j] + S[r, j]
+    else:
+        T = _mat(WS, K[b, K_RT] * B, B, wl)
+        np.dot(X, _mat(P, K[b, K_OWG], wl, nf).T, T)
+        obg = K[b, K_OBG]
+        for r in range(B):
+            for j in range(wl):
+                v = T[r, j] + P[obg + j]
+                if v >= 0:
+                    t = 1.0 / (1.0 + math.exp(-v))
+                else:
+                    e = math.exp(v)
+                    t = e / (1.0 + e)
+                T[r, j] = t
+                Hout[r, j] = F[r, j] * t + S[r, j] * (1.0 - t)
+
+
+@jit
+def _block_combine_backward(b, K, L, P, G, WS, B, arch, dHout, dF):
+    """Given dL/d(block output): sets dL/d(block input) from the shortcut and gate paths
+    (the block's first layer adds its own part later) and returns dL/dF."""
+    nf = K[b, K_NFIRST]
+    wl = K[b, K_WLAST]
+    l0 = K[b, K_L0]
+    X = _mat(WS, K[b, K_RX] * B, B, nf)
+    S = _mat(WS, K[b, K_RS] * B, B, wl)
+    F = _mat(WS, L[K[b, K_L1] - 1, R_OUT] * B, B, wl)
+    dX = _mat(WS, L[l0, R_DHIN] * B, B, nf)
+    sc = K[b, K_SC]
+    if arch == ARCH_RESIDUAL:
+        dS = dHout
+        dFo = dHout
+    else:
+        T = _mat(WS, K[b, K_RT] * B, B, wl)
+        dFo = dF
+        # dS reuses the output-gradient buffer, which is not needed after this
+        dS = dHout
+        owg = K[b, K_OWG]
+        obg = K[b, K_OBG]
+        dgate = _mat(WS, K[b, K_RT] * B, B, wl)  # T is consumed here; reuse its storage
+        for r in range(B):
+            for j in range(wl):
+                t = T[r, j]
+                g = dHout[r, j]
+                dFo[r, j] = g * t
+                dgate[r, j] = g * (F[r, j] - S[r, j]) * t * (1.0 - t)
+                dS[r, j] = g * (1.0 - t)
+        np.dot(dgate.T, X, _mat(G, owg, wl, nf))
+        for j in range(wl):
+            G[obg + j] = 0.0
+        for r in range(B):
+            for j in range(wl):
+                G[obg + j] += dgate[r, j]
+        if l0 > 0:
+            np.dot(dgate, _mat(P, owg, wl, nf), dX)
+    if l0 == 0:
+        if sc == SC_PROJECTION:
+            np.dot(dS.T, X, _mat(G, K[b, K_OWS], wl, nf))
+        return dFo
+    if arch == ARCH_RESIDUAL:
+        # dX is set here, not added
+        if sc == SC_PROJECTION:
+            np.dot(dS, _mat(P, K[b, K_OWS], wl, nf), dX)
+        else:
+            c = min(nf, wl)
+            for r in range(B):
+                for j in range(c):
+                    dX[r, j] = dS[r, j]
+                for j in range(c, nf):
+                    dX[r, j] = 0.0
+        if sc == SC_PROJECTION:
+            np.dot(dS.T, X, _mat(G, K[b, K_OWS], wl, nf))
+        return dFo
+    # highway: dX already holds the gate path; add the shortcut path
+    if sc == SC_PROJECTION:
+        np.dot(dS.T, X, _mat(G, K[b, K_OWS], wl, nf))
+        Wsc = _mat(P, K[b, K_OWS], wl, nf)
+        for r in range(B):
+            for j in range(nf):
+                acc = 0.0
+                for q in range(wl):
+                    acc += dS[r, q] * Wsc[q, j]
+                dX[r, j] += acc
+    else:
+        c = min(nf, wl)
+        for r in range(B):
+            for j in range(c):
+                dX[r, j] += dS[r, j]
+    return dFo

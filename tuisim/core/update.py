@@ -1,0 +1,164 @@
+"""Optimizer update rules over flat parameter buffers, as torch.optim writes them.
+
+One kernel, `update_segment`, applies the rule to P[lo:hi] and returns the squared
+norm of the change it made, so the step can report update-to-weight ratios per layer.
+State rows of S (same length as P): see each rule. Hyperparameters come in `hp`,
+indexed by the constants below; t is the 1-based step count (torch's `step`).
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._jit import jit
+from .registry import OPTIMIZERS
+
+SGD = OPTIMIZERS["sgd"]
+MOMENTUM = OPTIMIZERS["momentum"]
+NESTEROV = OPTIMIZERS["nesterov"]
+ADAGRAD = OPTIMIZERS["adagrad"]
+ADADELTA = OPTIMIZERS["adadelta"]
+RMSPROP = OPTIMIZERS["rmsprop"]
+ADAM = OPTIMIZERS["adam"]
+ADAMW = OPTIMIZERS["adamw"]
+NADAM = OPTIMIZERS["nadam"]
+
+# indices into hp
+H_LR, H_MOMENTUM, H_DAMPENING, H_NESTEROV, H_BETA1, H_BETA2, H_EPS, H_RHO, H_ALPHA, H_WD = range(10)
+H_LR_DECAY, H_CENTERED, H_AMSGRAD, H_MOMENTUM_DECAY, H_CLIP_NORM, H_CLIP_VALUE = range(10, 16)
+H_SIZE = 16
+
+STATE_ROWS = 3
+
+
+@jit
+def update_segment(code, P, G, S, lo, hi, hp, t, mu_prod):
+    """Apply one update to P[lo:hi]; returns sum((P_new - P_old)^2) over the segment.
+
+    mu_prod is NAdam's product of momentum coefficients up to and including step t."""
+    lr = hp[H_LR]
+    wd = hp[H_WD]
+    eps = hp[H_EPS]
+    acc = 0.0
+    if code == SGD or code == MOMENTUM or code == NESTEROV:
+        mom = hp[H_MOMENTUM]
+        damp = hp[H_DAMPENING]
+        nest = hp[H_NESTEROV] != 0.0
+        buf = S[0]
+        for k in range(lo, hi):
+            g = G[k] + wd * P[k]
+            if mom != 0.0:
+                if t == 1:
+                    b = g
+                else:
+                    b = mom * buf[k] + (1.0 - damp) * g
+                buf[k] = b
+                g = g + mom * b if nest else b
+            d = -lr * g
+            P[k] += d
+            acc += d * d
+    elif code == ADAGRAD:
+        clr = lr / (1.0 + (t - 1) * hp[H_LR_DECAY])
+        ssum = S[0]
+        for k in range(lo, hi):
+            g = G[k] + wd * P[k]
+            s = ssum[k] + g * g
+            ssum[k] = s
+            d = -clr * g / (math.sqrt(s) + eps)
+            P[k] += d
+            acc += d * d
+    elif code == ADADELTA:
+        rho = hp[H_RHO]
+        sq = S[0]
+        accd = S[1]
+        for k in range(lo, hi):
+            g = G[k] + wd * P[k]
+            v = rho * sq[k] + (1.0 - rho) * g * g
+            sq[k] = v
+            delta = math.sqrt(accd[k] + eps) / math.sqrt(v + eps) * g
+            accd[k] = rho * accd[k] + (1.0 - rho) * delta * delta
+            d = -lr * delta
+            P[k] += d
+            acc += d * d
+    elif code == RMSPROP:
+        al = hp[H_ALPHA]
+        mom = hp[H_MOMENTUM]
+        centered = hp[H_CENTERED] != 0.0
+        sq = S[0]
+        ga = S[1]
+        buf = S[2]
+        for k in range(lo, hi):
+            g = G[k] + wd * P[k]
+            v = al * sq[k] + (1.0 - al) * g * g
+            sq[k] = v
+            if centered:
+                m = al * ga[k] + (1.0 - al) * g
+                ga[k] = m
+                avg = math.sqrt(v - m * m) + eps
+            else:
+                avg = math.sqrt(v) + eps
+            if mom > 0.0:
+                b = mom * buf[k] + g / avg
+                buf[k] = b
+                d = -lr * b
+            else:
+                d = -lr * g / avg
+            P[k] += d
+            acc += d * d
+    elif code == ADAM or code == ADAMW:
+        b1 = hp[H_BETA1]
+        b2 = hp[H_BETA2]
+        ams = hp[H_AMSGRAD] != 0.0
+        decoupled = code == ADAMW
+        bc1 = 1.0 - b1 ** t
+        bc2s = math.sqrt(1.0 - b2 ** t)
+        step = lr / bc1
+        m1 = S[0]
+        m2 = S[1]
+        vmax = S[2]
+        for k in range(lo, hi):
+            p = P[k]
+            g = G[k]
+            if decoupled:
+                p = p * (1.0 - lr * wd)
+            else:
+                g = g + wd * p
+            m = b1 * m1[k] + (1.0 - b1) * g
+            v = b2 * m2[k] + (1.0 - b2) * g * g
+            m1[k] = m
+            m2[k] = v
+            if ams:
+                if v > vmax[k]:
+                    vmax[k] = v
+                v = vmax[k]
+            newp = p - step * m / (math.sqrt(v) / bc2s + eps)
+            d = newp - P[k]
+            P[k] = newp
+            acc += d * d
+    else:  # NADAM
+        b1 = hp[H_BETA1]
+        b2 = hp[H_BETA2]
+        md = hp[H_MOMENTUM_DECAY]
+        mu = b1 * (1.0 - 0.5 * 0.96 ** (t * md))
+        mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * md))
+        bc2 = 1.0 - b2 ** t
+        c_g = lr * (1.0 - mu) / (1.0 - mu_prod)
+        c_m = lr * mu_next / (1.0 - mu_prod * mu_next)
+        m1 = S[0]
+        m2 = S[1]
+        for k in range(lo, hi):
+            g = G[k] + wd * P[k]
+            m = b1 * m1[k] + (1.0 - b1) * g
+            v = b2 * m2[k] + (1.0 - b2) * g * g
+            m1[k] = m
+            m2[k] = v
+            denom = math.sqrt(v / bc2) + eps
+            d = -c_g * g / denom - c_m * m / denom
+            P[k] += d
+            acc += d * d
+    return acc
+
+
+def nadam_mu(t: int, beta1: float, momentum_decay: float) -> float:
+    """NAdam's momentum coefficient of step t."""
+    return beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
