@@ -1,0 +1,71 @@
+"""A loaded scenario: frozen, validated, every default filled in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tuisim.core.params import OPTIMIZER_PARAMS
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One run: the base tables deep-merged with the variant's overrides."""
+
+    label: str
+    model: dict[str, Any]  # every MODEL_PARAMS key: tuisim.Network(**model, n_in=, n_out=, seed=)
+    train: dict[str, Any]  # every OPTIMIZER_PARAMS key (loss resolved) + batch_size, eval_every, shuffle
+    pretrain: dict[str, Any] | None  # steps_per_layer, lr, optimizer, batch_size; None: no pretraining
+    data: dict[str, Any]  # every DATA_PARAMS key, defaults filled; path absolute (csv/npz)
+
+    @property
+    def optimizer_kwargs(self) -> dict[str, Any]:
+        """tuisim.Optimizer(net, **variant.optimizer_kwargs)"""
+        return {k: self.train[k] for k in OPTIMIZER_PARAMS}
+
+
+@dataclass(frozen=True)
+class Expect:
+    """A claim checked against a recorded run (see metrics.METRICS)."""
+
+    claim: str | None
+    variant: str  # a label of Scenario.variants
+    metric: str
+    layer: int | str | None  # per-layer metrics: index (negative from the end) or "mean"/"min"/"max"
+    at: int | str | None  # step, or "start"/"end"/"min"/"max"/"mean"; None for run metrics
+    threshold: float | None  # steps_to_loss
+    relative_to: str | None  # another variant's label
+    relative_at: int | str | None  # step, "start" or "end"
+    below: float | None
+    above: float | None
+    between: tuple[float, float] | None
+    equals: bool | float | None
+    line: int | None  # of its [[expect]] header
+
+
+@dataclass(frozen=True)
+class Scenario:
+    path: Path | None
+    name: str  # the file's stem
+    title: str
+    lessons: list[str]
+    description: str
+    seed: int
+    steps: int
+    data: dict[str, Any]  # the base [data], validated, defaults filled
+    variants: list[Variant]
+    expects: list[Expect]
+    sweep: dict[str, Any] | None
+    source: str
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder data paths are relative to."""
+        return self.path.parent if self.path is not None else Path.cwd()
+
+    def variant(self, label: str) -> Variant:
+        for v in self.variants:
+            if v.label == label:
+                return v
+        raise KeyError(label)

@@ -1,0 +1,133 @@
+"""The scenario format's reference, generated from the key tables so it cannot drift.
+
+    python -m tuisim.scenario > reference.md
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tuisim.core.params import MODEL_PARAMS, OPTIMIZER_PARAMS, Param
+from tuisim.data import DATA_PARAMS, DATASETS
+
+from .keys import ARRAY_TABLES, EXPECT_PARAMS, PRETRAIN_PARAMS, RUN_PARAMS, TABLES, TOP_PARAMS, VARIANT_PARAMS
+from .metrics import METRICS
+
+# Defaults that are rules rather than values.
+DEFAULT_WORDS = {
+    ("train", "loss"): '`"cross_entropy"` (classification data), `"mse"` (regression data)',
+    ("train", "lr"): "the optimizer's (torch.optim)",
+    ("train", "eps"): "the optimizer's (torch.optim)",
+    ("train", "momentum"): "0.9 (momentum, nesterov), else 0",
+    ("train", "weight_decay"): "0.01 (adamw), else 0",
+    ("train", "gamma"): "0.1 (step), 0.99 (exponential)",
+    ("train", "t_max"): "the scenario's `steps`",
+    ("model", "init_range"): "1/sqrt(fan_in)",
+    ("model", "init_gain"): "1 (xavier, orthogonal); the activation's (he)",
+    ("model", "bias_init"): "0",
+    ("model", "skip_every"): "2 (residual), 1 (highway)",
+}
+
+
+def _toml(v: Any) -> str:
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, str):
+        return f'"{v}"'
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml(x) for x in v) + "]"
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _allowed(p: Param) -> str:
+    if p.kind == "name":
+        return "one of " + ", ".join(f"`{_toml(c)}`" for c in p.choices)
+    return p.allowed()
+
+
+def _default(section: str, p: Param) -> str:
+    if (section, p.name) in DEFAULT_WORDS:
+        return DEFAULT_WORDS[section, p.name]
+    if getattr(p, "required", False):
+        return "**required**"
+    if getattr(p, "default_doc", None):
+        return p.default_doc
+    if p.default is None:
+        return "—"
+    return f"`{_toml(p.default)}`"
+
+
+def params_table(section: str, params: dict[str, Param]) -> str:
+    rows = ["| key | allowed | default | meaning |", "|---|---|---|---|"]
+    for p in params.values():
+        rows.append(f"| `{p.name}` | {_cell(_allowed(p))} | {_cell(_default(section, p))} | {_cell(p.doc)} |")
+    return "\n".join(rows)
+
+
+def datasets_table() -> str:
+    rows = ["| name | task | inputs | classes | noise | what it is |", "|---|---|---|---|---|---|"]
+    for name, k in DATASETS.items():
+        task = k.task or "from the labels"
+        if k.from_file:
+            inputs = "the file's columns"
+        elif k.features is not None:
+            inputs = f"`features` (default {k.features})"
+        else:
+            inputs = str(k.n_in)
+        if k.classes is None:
+            classes = "—" if k.task == "regression" else "from the labels"
+        elif k.max_classes is not None:
+            classes = str(k.max_classes)
+        else:
+            classes = f">= 2 (default {k.classes})"
+        noise = f"{k.noise:g}: {k.noise_doc}" if k.noise is not None else "—"
+        rows.append(f"| `{name}` | {task} | {inputs} | {classes} | {_cell(noise)} | {_cell(k.doc)} |")
+    return "\n".join(rows)
+
+
+def metrics_table() -> str:
+    rows = ["| metric | kind | `layer` | `at` | meaning |", "|---|---|---|---|---|"]
+    for name, m in METRICS.items():
+        kind = {"scalar": "per step", "layer": "per layer, per step", "run": "per run"}[m.kind]
+        layer = "yes" if m.layered else "—"
+        if m.at is None:
+            at = "—"
+        else:
+            at = ("a step, " if m.at_steps else "") + ", ".join(f'"{a}"' for a in m.at)
+        extra = {"bool": " (true / false)", "step": " (a step; inf when never)"}.get(m.value, "")
+        rows.append(f"| `{name}` | {kind}{extra} | {layer} | {_cell(at)} | {_cell(m.doc)} |")
+    return "\n".join(rows)
+
+
+def format_reference_markdown() -> str:
+    """Every table and key of the scenario format (type, default, allowed values, meaning),
+    the datasets and the expectation metrics, as markdown."""
+    tables = "\n".join(f"- `[{'[' + name + ']' if name in ARRAY_TABLES else name}]`: {doc}"
+                       for name, doc in TABLES.items())
+    parts = [
+        "### Top level\n\nKeys before the first `[table]`:\n\n" + params_table("top", TOP_PARAMS)
+        + "\n\nand the tables:\n\n" + tables,
+        "### [data]\n\n" + params_table("data", DATA_PARAMS)
+        + "\n\nThe datasets (`noise`, `classes` and `features` apply only where a value is shown):\n\n"
+        + datasets_table(),
+        "### [model]\n\nThe keyword arguments of `tuisim.Network` (n_in, n_out and seed come from the data and "
+        "the top-level seed):\n\n" + params_table("model", MODEL_PARAMS),
+        "### [train]\n\nThe keyword arguments of `tuisim.Optimizer`:\n\n" + params_table("train", OPTIMIZER_PARAMS)
+        + "\n\nand the run's settings:\n\n" + params_table("train", RUN_PARAMS),
+        "### [pretrain]\n\nOptional: greedy layer-wise autoencoder pretraining before training.\n\n"
+        + params_table("pretrain", PRETRAIN_PARAMS),
+        "### [[variant]]\n\nOne table per run compared side by side. Each variant is the base tables with its "
+        "overrides merged in (TOML dotted keys: `model.activation = \"relu\"`), checked as a whole.\n\n"
+        + params_table("variant", VARIANT_PARAMS),
+        "### [[expect]]\n\nOne table per claim; it passes when every comparison given holds.\n\n"
+        + params_table("expect", EXPECT_PARAMS),
+        "### Metrics\n\n" + metrics_table(),
+    ]
+    return "\n\n".join(parts) + "\n"
+
