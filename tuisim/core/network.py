@@ -238,6 +238,16 @@ class Network:
 
     __call__ = forward
 
+    def layer_inputs(self, X, train: bool = False) -> list[np.ndarray]:
+        """The input of every linear layer for X (copies): [X, h_1, ..., h_depth], where
+        h_i is what hidden layer i-1 (with its block, if any) hands to layer i."""
+        X = self._inputs(X)
+        B = X.shape[0]
+        self._run(X, None, "cross_entropy", train=train, backward=False)
+        ws, L = self._workspace(B), self.layout.L
+        return [ws[L[i, s.R_HIN] * B:(L[i, s.R_HIN] + L[i, s.L_NIN]) * B].reshape(B, L[i, s.L_NIN]).copy()
+                for i in range(self.depth + 1)]
+
     def evaluate(self, X, y, loss: str = "cross_entropy") -> tuple[float, float]:
         """(loss, accuracy) in evaluation mode, without gradients."""
         st = self._run(X, y, loss, train=False, backward=False)

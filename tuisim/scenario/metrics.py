@@ -58,6 +58,7 @@ _metric("dead", "layer", "fraction of (leaky) ReLU units that are off for the wh
 # ratios, every step
 _metric("grad_norm_ratio", "scalar", "grad_norm of the first linear layer / grad_norm of the last (output) layer")
 _metric("delta_norm_ratio", "scalar", "delta_norm of the first linear layer / delta_norm of the last")
+_metric("update_ratio_ratio", "scalar", "update_ratio of the first linear layer / update_ratio of the last")
 _metric("act_std_ratio", "scalar", "act_std of the last hidden layer / act_std of the first hidden layer")
 # whole run
 _metric("diverged", "run", "whether the loss or a gradient became NaN or infinite (compare with equals)",

@@ -1,0 +1,189 @@
+"""Command line: argument parsing only; the work happens in run/, core/ and app/.
+
+    tuisim                      the app's scenario browser (headless default lesson when not a terminal)
+    tuisim FILE|NAME            open a scenario in the app (headless when not a terminal)
+    tuisim run FILE|NAME        run a scenario (--headless, --out DIR, --every K, --set k=v, --check)
+    tuisim list                 the bundled lessons
+    tuisim check FILE           validate a scenario file
+    tuisim bench                time the engine against the NumPy reference
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+DEFAULT_SCENARIO = "vanishing_sigmoid"
+COMMANDS = ("run", "list", "check", "bench", "serve")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tuisim", description="Watch deep MLPs learn, or fail to, in your terminal.")
+    sub = p.add_subparsers(dest="command")
+    r = sub.add_parser("run", help="run a scenario (in the app on a terminal, else headless)")
+    r.add_argument("scenario", help="a scenario file, or the name of a bundled one (see `tuisim list`)")
+    r.add_argument("--headless", action="store_true", help="no app: progress on stderr, a summary table on stdout")
+    r.add_argument("--out", metavar="DIR", help="write DIR/steps.jsonl, DIR/steps.csv and DIR/summary.json")
+    r.add_argument("--every", type=_positive, default=1, metavar="K", help="record every K-th step (default 1)")
+    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="override a key, e.g. --set model.depth=30 --set train.lr=0.01 (repeatable)")
+    r.add_argument("--check", action="store_true", help="check the scenario's expectations; exit 1 if one fails")
+    r.add_argument("--seed", type=int, help="override the scenario's seed")
+    _app_args(r)
+    sub.add_parser("list", help="list the bundled scenarios")
+    c = sub.add_parser("check", help="validate a scenario file and print its problems")
+    c.add_argument("scenario")
+    c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides")
+    b = sub.add_parser("bench", help="time training steps: the Numba engine against the NumPy reference")
+    b.add_argument("--sizes", metavar="DxWxB,...", help="depth x width x batch sizes (default: the standard five)")
+    b.add_argument("--repeats", type=_positive, default=7, help="interleaved repeats per size (median)")
+    b.add_argument("--seconds", type=float, default=0.25, help="time per repeat and engine (default 0.25)")
+    b.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    b.add_argument("--no-startup", action="store_true", help="skip the cold-compile and warm-start measurements")
+    s = sub.add_parser("serve", help="serve the app to a browser on localhost (textual-serve)")
+    s.add_argument("scenario", nargs="?")
+    s.add_argument("--port", type=int, default=8000)
+    return p
+
+
+def _app_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--fps", type=float, default=10.0, help="display refreshes per second (default 10)")
+    p.add_argument("--screenshots", metavar="DIR", help="where the app saves screenshots (default: here)")
+
+
+def _positive(text: str) -> int:
+    v = int(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError("must be a positive integer")
+    return v
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # bad input must never end in a traceback
+        from tuisim.errors import user_message
+
+        msg = user_message(exc)
+        if msg is None or os.environ.get("TUISIM_DEBUG"):
+            raise
+        print(msg, file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str]) -> int:
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        # `tuisim FILE|NAME [options]`: open it
+        ns = argparse.ArgumentParser(prog="tuisim")
+        ns.add_argument("scenario")
+        _app_args(ns)
+        ns.add_argument("--headless", action="store_true")
+        args = ns.parse_args(argv)
+        return _open(args.scenario, args)
+    p = _parser()
+    args = p.parse_args(argv)
+    if args.command is None:
+        return _open(None, args)
+    if args.command == "run":
+        return _run(args)
+    if args.command == "list":
+        return _list()
+    if args.command == "check":
+        return _check(args)
+    if args.command == "bench":
+        from tuisim.bench import main as bench_main
+
+        return bench_main(args)
+    if args.command == "serve":
+        from tuisim.app.serve import serve
+
+        return serve(args.scenario, args.port)
+    return 2
+
+
+def _interactive() -> bool:
+    return sys.stdout.isatty() and sys.stdin.isatty()
+
+
+def _app_available() -> bool:
+    try:
+        import tuisim.app.factory  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _open(name: str | None, args) -> int:
+    if _interactive() and not getattr(args, "headless", False) and _app_available():
+        from tuisim.app.factory import make_app
+
+        app = make_app(name, fps=getattr(args, "fps", 10.0), screenshots=getattr(args, "screenshots", None))
+        app.run()
+        return getattr(app, "return_code", 0) or 0
+    from tuisim.scenario import load_scenario
+    from tuisim.run.headless import run_headless
+
+    scenario = load_scenario(name or DEFAULT_SCENARIO)
+    if name is None:
+        print(f"(not a terminal: running the lesson {scenario.name!r} headless; `tuisim list` shows them all)",
+              file=sys.stderr)
+    run_headless(scenario, check=True)
+    return 0
+
+
+def _run(args) -> int:
+    from tuisim.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    if not args.headless and _interactive() and _app_available() and not args.out and not args.check:
+        from tuisim.app.factory import make_app
+
+        app = make_app(scenario, fps=args.fps, screenshots=args.screenshots, seed=args.seed)
+        app.run()
+        return 0
+    from tuisim.run.headless import run_headless
+
+    _, results = run_headless(scenario, out_dir=args.out, record_every=args.every, check=args.check, seed=args.seed)
+    if args.out:
+        print(f"\nwrote {args.out}/steps.jsonl, steps.csv and summary.json", file=sys.stderr)
+    return 1 if any(not r.passed for r in results) else 0
+
+
+def _list() -> int:
+    from tuisim.scenario import bundled_scenarios, load_scenario
+
+    rows = []
+    for path in bundled_scenarios():
+        sc = load_scenario(path)
+        rows.append((", ".join(sc.lessons), path.stem, sc.title))
+    if not rows:
+        print("no bundled scenarios found", file=sys.stderr)
+        return 1
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    for lessons, stem, title in sorted(rows, key=lambda r: _lesson_key(r[0])):
+        print(f"{lessons:<{w0}}  {stem:<{w1}}  {title}")
+    return 0
+
+
+def _lesson_key(lessons: str):
+    first = lessons.split(",")[0].strip().lstrip("L")
+    parts = []
+    for x in first.split("."):
+        parts.append(int(x) if x.isdigit() else 0)
+    return parts
+
+
+def _check(args) -> int:
+    from tuisim.scenario import load_scenario
+
+    sc = load_scenario(args.scenario, args.overrides)
+    n = len(sc.variants)
+    print(f"{sc.path or args.scenario}: ok ({sc.title!r}; {n} variant{'s' * (n != 1)}, "
+          f"{len(sc.expects)} expectation{'s' * (len(sc.expects) != 1)}, {sc.steps} steps)")
+    return 0

@@ -1,0 +1,19 @@
+"""Turning the errors that bad input can cause into one clear message (no traceback)."""
+
+from __future__ import annotations
+
+
+def user_message(exc: BaseException) -> str | None:
+    """The message to print for an error caused by input, or None for a bug (re-raised)."""
+    from tuisim.data import DatasetError
+    from tuisim.scenario import ScenarioError
+
+    if isinstance(exc, ScenarioError):
+        return str(exc)
+    if isinstance(exc, DatasetError):
+        return f"error: data: {exc}"
+    if isinstance(exc, (ValueError, KeyError)):
+        return f"error: {exc}"
+    if isinstance(exc, OSError):
+        return f"error: {exc.strerror or exc}: {exc.filename}" if exc.filename else f"error: {exc}"
+    return None

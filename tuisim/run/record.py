@@ -1,0 +1,66 @@
+"""Writing a run to disk: steps.jsonl, steps.csv and summary.json in one folder.
+
+Records are appended and flushed as the run goes, so a run stopped at any moment
+(Ctrl-C) leaves files that hold every step written so far, each line whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+from tuisim.core.stats import LAYER_FIELDS
+
+from .history import SCALAR_FIELDS, clean
+
+SCALARS = [f for f in SCALAR_FIELDS if f != "step"]
+
+
+class RunWriter:
+    def __init__(self, out_dir: str | Path, session):
+        self.dir = Path(out_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.session = session
+        self.layers = max(r.net.depth + 1 for r in session.runs)
+        self._cursor = [0] * len(session.runs)
+        self._jsonl = open(self.dir / "steps.jsonl", "w", encoding="utf-8")
+        self._csv_file = open(self.dir / "steps.csv", "w", encoding="utf-8", newline="")
+        self._csv = csv.writer(self._csv_file)
+        self._csv.writerow(["variant", "step"] + SCALARS
+                           + [f"{f}_{i}" for f in LAYER_FIELDS for i in range(self.layers)])
+
+    def flush(self) -> None:
+        """Write every record made since the last flush."""
+        for k, run in enumerate(self.session.runs):
+            h = run.history
+            for i in range(self._cursor[k], h.n):
+                rec = h.record(i)
+                self._jsonl.write(json.dumps({"variant": run.label, **rec}) + "\n")
+                row = [run.label, rec["step"]] + [_cell(rec[f]) for f in SCALARS]
+                for f in LAYER_FIELDS:
+                    vals = rec[f]
+                    row += [_cell(v) for v in vals] + [""] * (self.layers - len(vals))
+                self._csv.writerow(row)
+            self._cursor[k] = h.n
+        self._jsonl.flush()
+        self._csv_file.flush()
+
+    def close(self, summary: dict) -> None:
+        self.flush()
+        self._jsonl.close()
+        self._csv_file.close()
+        with open(self.dir / "summary.json", "w", encoding="utf-8") as f:
+            json.dump(clean(summary), f, indent=2)
+            f.write("\n")
+
+
+def _cell(v):
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, float) and not math.isfinite(v):
+        return ""
+    return v

@@ -1,0 +1,172 @@
+"""`VariantRun`: one variant of a scenario, trained step by step.
+
+The same object serves the headless runner and the app: `advance(n)` runs up to n
+compiled steps and records them in `history`; the caller decides when to draw, write
+or stop. Mini-batches are drawn from a cyclic stream of shuffled epochs, every batch
+exactly `batch_size` long, from a generator that depends only on the seed, so variants
+with the same batch size see the same batches in the same order.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from tuisim.core import Network, Optimizer
+from tuisim.data import Dataset, load_dataset
+
+from .history import History
+from .pretrain import pretrain_layers
+
+READY, PRETRAINING, RUNNING, DONE, DIVERGED = "ready", "pretraining", "running", "done", "diverged"
+
+
+class VariantRun:
+    def __init__(self, scenario, variant, *, seed: int | None = None, steps: int | None = None,
+                 record_every: int = 1, histograms: int = 0, dataset: Dataset | None = None):
+        self.scenario = scenario
+        self.variant = variant
+        self.label = variant.label
+        self.seed = scenario.seed if seed is None else seed
+        self.total_steps = scenario.steps if steps is None else steps
+        self.record_every = max(1, record_every)
+        self.histograms = histograms
+        self.data = dataset if dataset is not None else load_dataset(variant.data, self.seed, scenario.base_dir)
+        train = variant.train
+        self.loss_name = train["loss"]
+        self.y_train, self.y_test, n_out = self.data.targets(self.loss_name)
+        self.X_train, self.X_test = self.data.X_train, self.data.X_test
+        self.net = Network(n_in=self.data.n_in, n_out=n_out, seed=self.seed, **variant.model)
+        self.opt = Optimizer(self.net, **variant.optimizer_kwargs)
+        n = len(self.X_train)
+        bs = train["batch_size"]
+        self.batch_size = n if bs == "full" else min(int(bs), n)
+        self.eval_every = train["eval_every"]
+        self.shuffle = train["shuffle"]
+        self._batch_rng = np.random.default_rng([self.seed, 0xBA7C4])
+        self._order = np.arange(n)
+        self._pos = n  # start a new epoch at the first batch
+        self.history = History(self.net.depth + 1, capacity=self.total_steps // self.record_every + 2,
+                               histogram_bins=histograms)
+        self.initial_weights = [self.net.parameter(f"layers.{i}.weight").copy() for i in range(self.net.depth + 1)]
+        self.step = 0
+        self.status = READY
+        self.diverged_at: int | None = None
+        self.wall_time = 0.0
+        self.pretrain_status = ""
+        self.error: str | None = None
+
+    # ------------------------------------------------------------------ batches
+    def _next_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        n, B = len(self._order), self.batch_size
+        if B == n:
+            return self.X_train, self.y_train
+        idx = np.empty(B, dtype=np.int64)
+        got = 0
+        while got < B:
+            if self._pos >= n:
+                if self.shuffle:
+                    self._batch_rng.shuffle(self._order)
+                self._pos = 0
+            take = min(B - got, n - self._pos)
+            idx[got:got + take] = self._order[self._pos:self._pos + take]
+            self._pos += take
+            got += take
+        return self.X_train[idx], self.y_train[idx]
+
+    # ------------------------------------------------------------------ running
+    @property
+    def finished(self) -> bool:
+        return self.status in (DONE, DIVERGED)
+
+    def pretrain(self, progress=None) -> None:
+        """Greedy layer-wise autoencoder pretraining, when the variant asks for it."""
+        if self.variant.pretrain is None or self.status != READY:
+            return
+        self.status = PRETRAINING
+        t0 = time.perf_counter()
+
+        def report(layer: int, total: int) -> None:
+            self.pretrain_status = f"pretraining layer {layer + 1}/{total}"
+            if progress is not None:
+                progress(layer, total)
+
+        pretrain_layers(self.net, self.X_train, self.variant.pretrain, self.batch_size, self.seed, report)
+        self.initial_weights = [self.net.parameter(f"layers.{i}.weight").copy() for i in range(self.net.depth + 1)]
+        self.pretrain_status = ""
+        self.status = READY
+        self.wall_time += time.perf_counter() - t0
+
+    def advance(self, n: int = 1) -> int:
+        """Run up to n steps (fewer at the end of the run or at divergence); returns how many ran."""
+        if self.finished:
+            return 0
+        if self.status == READY:
+            self.pretrain()
+            self.status = RUNNING
+        t0 = time.perf_counter()
+        done = 0
+        last = self.total_steps - 1
+        while done < n and self.step < self.total_steps:
+            step = self.step
+            record = step % self.record_every == 0 or step == last
+            X, y = self._next_batch()
+            self.opt.step(X, y, histograms=self.histograms if record else 0)
+            st = self.opt.stats
+            done += 1
+            if st.diverged:
+                self.history.append(st, None)
+                self.status = DIVERGED
+                self.diverged_at = step
+                break
+            if record:
+                test = self.evaluate() if (step % self.eval_every == 0 or step == last) else None
+                self.history.append(st, test)
+            self.step = step + 1
+        if self.step >= self.total_steps and self.status == RUNNING:
+            self.status = DONE
+        self.wall_time += time.perf_counter() - t0
+        return done
+
+    def evaluate(self, on: str = "test") -> tuple[float, float] | None:
+        """(loss, accuracy) on the test (or "train") split in evaluation mode."""
+        X, y = (self.X_test, self.y_test) if on == "test" else (self.X_train, self.y_train)
+        if len(X) == 0:
+            return None
+        if self.loss_name == "mse" and self.data.task == "classification":
+            z = self.net.forward(X)
+            return float(np.mean((z - y) ** 2)), float(np.mean(z.argmax(1) == y.argmax(1)))
+        return self.net.evaluate(X, y, self.loss_name)
+
+    def set_live(self, **changes) -> None:
+        """Change optimizer hyperparameters (lr, clip_norm, ...) between steps."""
+        self.opt.set(**changes)
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.step / self.wall_time if self.wall_time > 0 else math.nan
+
+    def summary(self) -> dict:
+        h = self.history
+        gn = h.column("grad_norm")
+        train = self.evaluate("train") if self.history.n else None
+        test = self.evaluate("test") if self.history.n else None
+        return {
+            "variant": self.label,
+            "status": self.status,
+            "steps": self.step,
+            "diverged": self.status == DIVERGED,
+            "diverged_at": self.diverged_at,
+            "train_loss": train[0] if train else None,
+            "train_accuracy": train[1] if train else None,
+            "test_loss": test[0] if test else None,
+            "test_accuracy": test[1] if test else None,
+            "last_batch_loss": float(h.column("loss")[-1]) if h.n else None,
+            "grad_norm_first": float(gn[-1, 0]) if h.n else None,
+            "grad_norm_last": float(gn[-1, -1]) if h.n else None,
+            "wall_time": self.wall_time,
+            "steps_per_second": self.steps_per_second,
+            "network": self.net.describe(),
+        }
