@@ -1,0 +1,135 @@
+"""`tuisim bench`: full training steps of the Numba engine against the NumPy reference.
+
+A step is everything the app needs: forward, loss, backward, every per-layer statistic
+and the optimizer update (ReLU, He init, softmax cross-entropy, Adam, as in PERF.md).
+The two engines run interleaved, the same number of repeats each, and the figures are
+medians, so a noisy machine shifts both alike and the ratio stays honest.
+
+It also measures start-up in fresh processes: the very first compile (an empty Numba
+cache) and a second process with the cache warm, each from process start to the end of
+its first training step.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+STANDARD_SIZES = [(10, 32, 64), (20, 64, 128), (50, 64, 64), (8, 256, 256), (4, 512, 1024)]
+N_CLASSES = 10
+
+_STARTUP_CODE = """
+import time
+t0 = time.perf_counter()
+import numpy as np
+import tuisim
+net = tuisim.Network(n_in=32, n_out=10, depth=10, width=32, seed=0, dtype={dtype!r})
+opt = tuisim.Optimizer(net, "adam")
+rng = np.random.default_rng(0)
+opt.step(rng.normal(size=(64, 32)), rng.integers(0, 10, size=64))
+print(time.perf_counter() - t0)
+"""
+
+
+def parse_sizes(text: str | None) -> list[tuple[int, int, int]]:
+    if not text:
+        return list(STANDARD_SIZES)
+    out = []
+    for part in text.split(","):
+        try:
+            d, w, b = (int(x) for x in part.lower().split("x"))
+        except ValueError:
+            raise ValueError(f"bench size {part!r} is not DEPTHxWIDTHxBATCH (e.g. 10x32x64)") from None
+        if min(d, w, b) < 1:
+            raise ValueError(f"bench size {part!r}: every number must be >= 1")
+        out.append((d, w, b))
+    return out
+
+
+def step_flops(depth: int, width: int, batch: int) -> float:
+    """Multiply-adds of the matrix products of one step, x2 (forward 1, backward 2)."""
+    macs = width * width + (depth - 1) * width * width + width * N_CLASSES
+    return 2.0 * 3.0 * batch * macs
+
+
+def _setup(depth, width, batch, dtype):
+    import tuisim
+    from tuisim.core.reference import ReferenceNet, ReferenceOptimizer
+
+    net = tuisim.Network(n_in=width, n_out=N_CLASSES, depth=depth, width=width, activation="relu", init="he_normal",
+                         seed=0, dtype=dtype)
+    opt = tuisim.Optimizer(net, "adam", lr=1e-3)
+    ref = ReferenceNet(net.config, net.state_dict())
+    ref_opt = ReferenceOptimizer(ref, optimizer="adam", lr=1e-3)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(batch, width)).astype(dtype)
+    y = rng.integers(0, N_CLASSES, size=batch)
+    return (lambda: opt.step(X, y)), (lambda: ref_opt.step(X, y))
+
+
+def _time(fn, seconds: float) -> float:
+    """Steps per second of fn over about `seconds`."""
+    n = 0
+    t0 = time.perf_counter()
+    while True:
+        fn()
+        n += 1
+        dt = time.perf_counter() - t0
+        if dt >= seconds:
+            return n / dt
+
+
+def measure(sizes, repeats: int = 7, seconds: float = 0.25, dtype: str = "float64", out=None) -> list[dict]:
+    out = out or sys.stdout
+    rows = []
+    for depth, width, batch in sizes:
+        numba_step, numpy_step = _setup(depth, width, batch, dtype)
+        numba_step()  # compile or load the cache before timing
+        numpy_step()
+        a, b = [], []
+        for _ in range(repeats):
+            a.append(_time(numba_step, seconds))
+            b.append(_time(numpy_step, seconds))
+        na, nb = statistics.median(a), statistics.median(b)
+        row = {"depth": depth, "width": width, "batch": batch, "numba_steps_per_s": na, "numpy_steps_per_s": nb,
+               "ratio": na / nb, "numba_gflops": na * step_flops(depth, width, batch) / 1e9}
+        rows.append(row)
+        print(f"  {depth:>5} {width:>5} {batch:>5}  {na:>12,.1f}  {nb:>12,.1f}  {na / nb:>6.2f}x  "
+              f"{row['numba_gflops']:>7.2f}", file=out, flush=True)
+    return rows
+
+
+def startup(dtype: str = "float64") -> tuple[float, float]:
+    """(cold compile, warm start) in seconds, each in a fresh process."""
+    code = _STARTUP_CODE.format(dtype=dtype)
+    with tempfile.TemporaryDirectory(prefix="tuisim-bench-cache-") as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        times = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+            wall = time.perf_counter() - t0
+            if res.returncode != 0:
+                raise RuntimeError(f"start-up measurement failed:\n{res.stderr[-2000:]}")
+            times.append(wall)
+    return times[0], times[1]
+
+
+def main(args) -> int:
+    sizes = parse_sizes(args.sizes)
+    print(f"tuisim bench: {args.dtype}, one BLAS thread (OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}),"
+          f" ReLU + He + softmax cross-entropy + Adam, every per-layer statistic;"
+          f" medians of {args.repeats} interleaved repeats")
+    print(f"  {'depth':>5} {'width':>5} {'batch':>5}  {'numba step/s':>12}  {'numpy step/s':>12}  {'ratio':>7}  GFLOP/s")
+    measure(sizes, args.repeats, args.seconds, args.dtype)
+    if not args.no_startup:
+        cold, warm = startup(args.dtype)
+        print(f"start-up, process start to the end of the first step: first compile (empty cache) {cold:.1f} s, "
+              f"second process (warm cache) {warm:.2f} s")
+    return 0
