@@ -60,30 +60,47 @@ def act_forward(code, Y, A, ARG, pieces, slope, alpha):
                 A[r, j] = best
                 ARG[r, j] = arg
         return
-    for r in range(B):
-        for j in range(n):
-            v = Y[r, j]
-            if code == IDENTITY:
-                a = v
-            elif code == SIGMOID:
-                a = _sigmoid(v)
-            elif code == TANH:
-                a = math.tanh(v)
-            elif code == RELU:
-                a = v if v > 0 else 0.0 * v
-            elif code == LEAKY_RELU:
-                a = v if v > 0 else slope * v
-            elif code == ELU:
-                a = v if v > 0 else alpha * math.expm1(v)
-            elif code == SELU:
-                a = SELU_SCALE * v if v > 0 else SELU_SCALE * SELU_ALPHA * math.expm1(v)
-            elif code == GELU:
-                a = 0.5 * v * (1.0 + math.erf(v * INV_SQRT2))
-            elif code == SILU:
-                a = v * _sigmoid(v)
-            else:  # SOFTPLUS
-                a = v if v > SOFTPLUS_THRESHOLD else math.log1p(math.exp(v))
-            A[r, j] = a
+    y = Y.ravel()
+    a = A.ravel()
+    m = y.size
+    # one loop per activation, so that each inner loop is branch-free and simple
+    if code == IDENTITY:
+        for k in range(m):
+            a[k] = y[k]
+    elif code == SIGMOID:
+        for k in range(m):
+            a[k] = _sigmoid(y[k])
+    elif code == TANH:
+        for k in range(m):
+            a[k] = math.tanh(y[k])
+    elif code == RELU:
+        for k in range(m):
+            v = y[k]
+            a[k] = v if v > 0 else 0.0 * v  # 0 * NaN keeps a NaN visible
+    elif code == LEAKY_RELU:
+        for k in range(m):
+            v = y[k]
+            a[k] = v if v > 0 else slope * v
+    elif code == ELU:
+        for k in range(m):
+            v = y[k]
+            a[k] = v if v > 0 else alpha * math.expm1(v)
+    elif code == SELU:
+        for k in range(m):
+            v = y[k]
+            a[k] = SELU_SCALE * v if v > 0 else SELU_SCALE * SELU_ALPHA * math.expm1(v)
+    elif code == GELU:
+        for k in range(m):
+            v = y[k]
+            a[k] = 0.5 * v * (1.0 + math.erf(v * INV_SQRT2))
+    elif code == SILU:
+        for k in range(m):
+            v = y[k]
+            a[k] = v * _sigmoid(v)
+    else:  # SOFTPLUS
+        for k in range(m):
+            v = y[k]
+            a[k] = v if v > SOFTPLUS_THRESHOLD else math.log1p(math.exp(v))
 
 
 @jit
@@ -98,32 +115,45 @@ def act_backward(code, Y, A, ARG, dA, dY, pieces, slope, alpha):
             for j in range(n):
                 dY[r, j * k + int(ARG[r, j])] = dA[r, j]
         return
-    for r in range(B):
-        for j in range(n):
-            v = Y[r, j]
-            a = A[r, j]
-            if code == IDENTITY:
-                d = 1.0
-            elif code == SIGMOID:
-                d = a * (1.0 - a)
-            elif code == TANH:
-                d = 1.0 - a * a
-            elif code == RELU:
-                d = 1.0 if v > 0 else 0.0
-            elif code == LEAKY_RELU:
-                d = 1.0 if v > 0 else slope
-            elif code == ELU:
-                d = 1.0 if v > 0 else a + alpha
-            elif code == SELU:
-                d = SELU_SCALE if v > 0 else a + SELU_SCALE * SELU_ALPHA
-            elif code == GELU:
-                d = 0.5 * (1.0 + math.erf(v * INV_SQRT2)) + v * INV_SQRT2PI * math.exp(-0.5 * v * v)
-            elif code == SILU:
-                s = _sigmoid(v)
-                d = s * (1.0 + v * (1.0 - s))
-            else:  # SOFTPLUS
-                d = 1.0 if v > SOFTPLUS_THRESHOLD else _sigmoid(v)
-            dY[r, j] = dA[r, j] * d
+    y = Y.ravel()
+    a = A.ravel()
+    g = dA.ravel()
+    d = dY.ravel()
+    m = y.size
+    if code == IDENTITY:
+        for k in range(m):
+            d[k] = g[k]
+    elif code == SIGMOID:
+        for k in range(m):
+            d[k] = g[k] * a[k] * (1.0 - a[k])
+    elif code == TANH:
+        for k in range(m):
+            d[k] = g[k] * (1.0 - a[k] * a[k])
+    elif code == RELU:
+        for k in range(m):
+            d[k] = g[k] if y[k] > 0 else 0.0
+    elif code == LEAKY_RELU:
+        for k in range(m):
+            d[k] = g[k] if y[k] > 0 else g[k] * slope
+    elif code == ELU:
+        for k in range(m):
+            d[k] = g[k] if y[k] > 0 else g[k] * (a[k] + alpha)
+    elif code == SELU:
+        for k in range(m):
+            d[k] = g[k] * SELU_SCALE if y[k] > 0 else g[k] * (a[k] + SELU_SCALE * SELU_ALPHA)
+    elif code == GELU:
+        for k in range(m):
+            v = y[k]
+            d[k] = g[k] * (0.5 * (1.0 + math.erf(v * INV_SQRT2)) + v * INV_SQRT2PI * math.exp(-0.5 * v * v))
+    elif code == SILU:
+        for k in range(m):
+            v = y[k]
+            sg = _sigmoid(v)
+            d[k] = g[k] * sg * (1.0 + v * (1.0 - sg))
+    else:  # SOFTPLUS
+        for k in range(m):
+            v = y[k]
+            d[k] = g[k] if v > SOFTPLUS_THRESHOLD else g[k] * _sigmoid(v)
 
 
 @jit
@@ -131,39 +161,38 @@ def act_health(code, Y, A, sat_lo, sat_hi):
     """(mean, std, saturated fraction, dead fraction) of one layer's activations.
 
     saturated: outputs below sat_lo or above sat_hi (only for sigmoid and tanh);
-    dead: relu / leaky_relu units whose input is <= 0 for the whole batch."""
+    dead: relu / leaky_relu units whose input is <= 0 for the whole batch.
+    Sums are kept per column, which lets the row loops vectorise."""
     B, n = A.shape
-    s = 0.0
+    col = np.zeros(n)
     for r in range(B):
         for j in range(n):
-            s += A[r, j]
+            col[j] += A[r, j]
     cnt = B * n
-    mean = s / cnt
-    ss = 0.0
+    mean = col.sum() / cnt
+    col[:] = 0.0
     for r in range(B):
         for j in range(n):
             d = A[r, j] - mean
-            ss += d * d
-    std = math.sqrt(ss / cnt)
+            col[j] += d * d
+    std = math.sqrt(col.sum() / cnt)
     sat = 0.0
     if code == SIGMOID or code == TANH:
-        c = 0
+        col[:] = 0.0
         for r in range(B):
             for j in range(n):
                 a = A[r, j]
-                if a < sat_lo or a > sat_hi:
-                    c += 1
-        sat = c / cnt
+                col[j] += 1.0 if (a < sat_lo or a > sat_hi) else 0.0
+        sat = col.sum() / cnt
     dead = 0.0
     if code == RELU or code == LEAKY_RELU:
+        col[:] = 0.0
+        for r in range(B):
+            for j in range(n):
+                col[j] += 1.0 if Y[r, j] > 0 else 0.0
         c = 0
         for j in range(n):
-            alive = False
-            for r in range(B):
-                if Y[r, j] > 0:
-                    alive = True
-                    break
-            if not alive:
+            if col[j] == 0.0:
                 c += 1
         dead = c / n
     return mean, std, sat, dead
