@@ -151,6 +151,8 @@ class VariantRun:
     def summary(self) -> dict:
         h = self.history
         gn = h.column("grad_norm")
+        ok = np.flatnonzero(h.column("diverged") == 0)  # the last finite record
+        last = int(ok[-1]) if len(ok) else None
         train = self.evaluate("train") if self.history.n else None
         test = self.evaluate("test") if self.history.n else None
         return {
@@ -164,8 +166,8 @@ class VariantRun:
             "test_loss": test[0] if test else None,
             "test_accuracy": test[1] if test else None,
             "last_batch_loss": float(h.column("loss")[-1]) if h.n else None,
-            "grad_norm_first": float(gn[-1, 0]) if h.n else None,
-            "grad_norm_last": float(gn[-1, -1]) if h.n else None,
+            "grad_norm_first": float(gn[last, 0]) if last is not None else None,
+            "grad_norm_last": float(gn[last, -1]) if last is not None else None,
             "wall_time": self.wall_time,
             "steps_per_second": self.steps_per_second,
             "network": self.net.describe(),
