@@ -220,3 +220,12 @@ def test_every_registry_entry_builds_and_steps():
         for init in registry.INITS:
             net = tuisim.Network(n_in=2, n_out=3, depth=2, width=6, activation=act, init=init, seed=0)
             tuisim.Optimizer(net, "sgd", lr=0.01).step(X, y)
+
+
+def test_labels_out_of_range_raise():
+    net = tuisim.Network(n_in=2, n_out=3, depth=2, width=4, seed=0)
+    X, _ = _xy(B=4)
+    with pytest.raises(ValueError, match="labels must lie in 0..2"):
+        net.loss_and_grads(X, [0, 1, 3, 0])
+    with pytest.raises(ValueError, match="labels must lie"):
+        tuisim.Optimizer(net, "sgd").step(X, [0, -1, 0, 0])

@@ -168,17 +168,18 @@ class Network:
         return X
 
     def _targets(self, y, loss: str, B: int):
-        code = registry.lookup("loss", registry.LOSSES, loss)
+        code = registry.LOSSES.get(loss)
+        if code is None:
+            registry.lookup("loss", registry.LOSSES, loss)
         if y is None:
             return -1, self._yi0, self._yf0
-        y = np.asarray(y)
         if loss == "cross_entropy":
-            yi = np.ascontiguousarray(y, dtype=np.int64).reshape(-1)
+            yi = y if (isinstance(y, np.ndarray) and y.dtype == np.int64 and y.ndim == 1) else \
+                np.ascontiguousarray(np.asarray(y), dtype=np.int64).reshape(-1)
             if yi.shape[0] != B:
                 raise ValueError(f"y has {yi.shape[0]} labels for {B} examples")
-            if yi.min() < 0 or yi.max() >= self.n_out:
-                raise ValueError(f"labels must lie in 0..{self.n_out - 1} for {self.n_out} outputs")
-            return code, yi, self._yf0
+            return code, np.ascontiguousarray(yi), self._yf0
+        y = np.asarray(y)
         yf = np.ascontiguousarray(y, dtype=self.dtype)
         if yf.ndim == 1 and self.n_out == 1:
             yf = yf.reshape(-1, 1)
@@ -215,6 +216,8 @@ class Network:
         s.train_step(X, yi, yf, self.P, self.G, self.R, self._S0 if S is None else S, self.FS,
                      self._workspace(B), self.layout.L, self.layout.K, ic, fc, self._hp0 if hp is None else hp,
                      self._rng_state, self._out, self._stats, hist)
+        if self._out[s.O_BAD_LABEL]:
+            raise ValueError(f"labels must lie in 0..{self.n_out - 1} for {self.n_out} outputs")
         diverged = self._out[s.O_DIVERGED] != 0.0
         if bn_train:
             if diverged:

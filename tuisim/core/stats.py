@@ -50,13 +50,14 @@ class StepStats:
     @classmethod
     def from_buffers(cls, out: np.ndarray, stats: np.ndarray, hist: np.ndarray | None, batch: int,
                      backward: bool) -> "StepStats":
-        rows = {name: stats[r].copy() for name, r in zip(LAYER_FIELDS, _ROWS)}
+        st = stats.copy()  # one copy; the fields are rows of it
         if not backward:
-            for name in ("grad_norm", "delta_norm", "update_ratio"):
-                rows[name][:] = np.nan
-        return cls(loss=float(out[s.O_LOSS]), accuracy=float(out[s.O_ACC]), diverged=bool(out[s.O_DIVERGED]),
-                   grad_total_norm=float(out[s.O_GNORM]) if backward else math.nan,
-                   clip_coef=float(out[s.O_CLIP_COEF]) if backward else math.nan, batch_size=batch,
+            st[s.S_GRAD] = st[s.S_DELTA] = st[s.S_UPDATE] = np.nan
+        rows = {name: st[r] for name, r in zip(LAYER_FIELDS, _ROWS)}
+        loss, acc, div, gnorm, coef = out.tolist()[:5]
+        return cls(loss=loss, accuracy=acc, diverged=div != 0.0,
+                   grad_total_norm=gnorm if backward else math.nan,
+                   clip_coef=coef if backward else math.nan, batch_size=batch,
                    act_hist=None if hist is None else hist[0].copy(),
                    grad_hist=None if hist is None or not backward else hist[1].copy(), **rows)
 

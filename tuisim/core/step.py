@@ -42,8 +42,8 @@ GRAD_HIST_LO = -14.0
 GRAD_HIST_HI = 2.0
 
 # ---- outputs
-(O_LOSS, O_ACC, O_DIVERGED, O_GNORM, O_CLIP_COEF) = range(5)
-O_SIZE = 5
+(O_LOSS, O_ACC, O_DIVERGED, O_GNORM, O_CLIP_COEF, O_BAD_LABEL) = range(6)
+O_SIZE = 6
 (S_GRAD, S_DELTA, S_WEIGHT, S_UPDATE, S_AMEAN, S_ASTD, S_SAT, S_DEAD) = range(8)
 S_ROWS = 8
 
@@ -205,6 +205,11 @@ def train_step(X, yi, yf, P, G, R, S, FS, WS, L, K, ic, fc, hp, rng, out, stats,
         out[O_LOSS] = math.nan
         out[O_ACC] = math.nan
         return
+    if ic[C_LOSS] == 0:  # cross-entropy: labels must name an output
+        for r in range(B):
+            if yi[r] < 0 or yi[r] >= L[depth, L_ZO]:
+                out[O_BAD_LABEL] = 1.0
+                return
     backward = ic[C_BACKWARD] != 0
     maxz = ic[C_MAXZ]
     G1 = WS[ic[C_R_G1] * B:ic[C_R_G1] * B + B * maxz]
