@@ -19,7 +19,16 @@ COMMANDS = ("run", "list", "check", "bench", "serve")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="tuisim", description="Watch deep MLPs learn, or fail to, in your terminal.")
+    p = argparse.ArgumentParser(
+        prog="tuisim", description="Watch deep MLPs learn, or fail to, in your terminal.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="also:\n  tuisim                 the app's lesson browser (headless default lesson without a terminal)\n"
+               "  tuisim FILE|NAME       open a scenario in the app (--fps N, --screenshots DIR, --headless)\n\n"
+               "examples:\n  tuisim list\n  tuisim vanishing_sigmoid\n"
+               "  tuisim run vanishing_sigmoid --headless --check --out runs/vs\n")
+    from tuisim import __version__
+
+    p.add_argument("--version", action="version", version=f"tuisim {__version__}")
     sub = p.add_subparsers(dest="command")
     r = sub.add_parser("run", help="run a scenario (in the app on a terminal, else headless)")
     r.add_argument("scenario", help="a scenario file, or the name of a bundled one (see `tuisim list`)")
