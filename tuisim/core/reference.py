@@ -2,8 +2,8 @@
 
 This is the reference the Numba engine is tested against, and the baseline that
 `tuisim bench` times the engine against: vectorised per-layer NumPy (`@` for the
-matrix products, no Python loop over examples or units). It follows
-notes/ENGINE_SPEC.md to the letter: the layer pipeline linear -> [norm] -> activation
+matrix products, no Python loop over examples or units). It follows the
+engine conventions (ENGINE_SPEC) to the letter: the layer pipeline linear -> [norm] -> activation
 -> [norm] -> dropout, residual/highway blocks, torch's parameter names and
 conventions, the losses, the per-layer statistics and the torch.optim update rules.
 
@@ -84,7 +84,7 @@ def _relu_f(y, net):
 
 
 def _relu_b(da, y, a, aux, net):
-    return np.where(y > 0, da, 0.0).astype(da.dtype, copy=False)
+    return np.where(y > 0, da, 0.0)
 
 
 def _leaky_relu_f(y, net):
@@ -152,7 +152,7 @@ def _maxout_b(da, y, a, best, net):
     return dy.reshape(y.shape)
 
 
-ACTIVATIONS = {
+ACTIVATION_FUNCS = {
     "identity": (_identity_f, _identity_b),
     "sigmoid": (_sigmoid_f, _sigmoid_b),
     "tanh": (_tanh_f, _tanh_b),
@@ -229,7 +229,7 @@ def _rms_b(dout, c):
     return dx, {"weight": (dout * xn).sum(axis=0)}
 
 
-NORMS = {
+NORM_FUNCS = {
     "batch": (_batch_f, _batch_b),
     "layer": (_layer_f, _layer_b),
     "rms": (_rms_f, _rms_b),
@@ -291,7 +291,7 @@ def _mse_accuracy(z, t):
     return math.nan
 
 
-LOSSES = {  # name -> (value, gradient wrt the logits, accuracy)
+LOSS_FUNCS = {  # name -> (value, gradient wrt the logits, accuracy)
     "cross_entropy": (_ce_value, _ce_grad, _ce_accuracy),
     "bce": (_bce_value, _bce_grad, _bce_accuracy),
     "mse": (_mse_value, _mse_grad, _mse_accuracy),
@@ -301,7 +301,7 @@ LOSSES = {  # name -> (value, gradient wrt the logits, accuracy)
 def loss_value(loss: str, logits: np.ndarray, target: np.ndarray) -> np.ndarray:
     """The loss of logits (..., B, n_out) against a target prepared by
     `ReferenceNet.prepare_target`: one value per leading stack index (0-d for 2-D logits)."""
-    return LOSSES[loss][0](logits, target)
+    return _impl(LOSS_FUNCS, "loss", loss)[0](logits, target)
 
 
 # ----------------------------------------------------------------------------------------
@@ -385,6 +385,13 @@ def parameter_shapes(config: dict) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
+def _impl(table: dict, kind: str, name: str):
+    """The implementation of a registered variant (NotImplementedError when it has none)."""
+    if name not in table:
+        raise NotImplementedError(f"the NumPy reference has no implementation of the {kind} {name!r}")
+    return table[name]
+
+
 def _is_buffer(name: str) -> bool:
     return name.rsplit(".", 1)[-1] in BUFFERS
 
@@ -434,9 +441,9 @@ class ReferenceNet:
         self.blocks = make_blocks(c)
         self.shapes = parameter_shapes(c)
         self.trainable = [n for n in self.shapes if not _is_buffer(n)]
-        self._act_f, self._act_b = ACTIVATIONS[self.activation]
+        self._act_f, self._act_b = _impl(ACTIVATION_FUNCS, "activation", self.activation)
         if self.norm != "none":
-            self._norm_f, self._norm_b = NORMS[self.norm]
+            self._norm_f, self._norm_b = _impl(NORM_FUNCS, "norm", self.norm)
         self._rng = np.random.Generator(np.random.PCG64(self.seed))
         self.params = self._load(state)
 
@@ -671,7 +678,7 @@ class ReferenceNet:
         target = self.prepare_target(loss, y, B)
         self._check_batch(B, train)
         masks = self._masks(B, masks, train)
-        value_f, grad_f, acc_f = LOSSES[loss]
+        value_f, grad_f, acc_f = _impl(LOSS_FUNCS, "loss", loss)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             logits, tape = self.run(self.params, X, train, masks)
             if train:
@@ -879,9 +886,7 @@ class ReferenceOptimizer:
             raise ValueError("Optimizer: nesterov needs momentum > 0 and dampening 0")
         if self.schedule == "warmup" and kw["warmup_steps"] < 1:
             raise ValueError("Optimizer: the warmup schedule needs warmup_steps >= 1")
-        if name not in UPDATE_RULES:
-            raise NotImplementedError(f"optimizer {name!r} has no update rule")
-        self._rule = UPDATE_RULES[name]
+        self._rule = _impl(UPDATE_RULES, "optimizer", name)
         self.t = 0  # steps taken (diverged ones included): the schedule's clock
         self.state: dict[str, dict] = {n: {} for n in net.trainable}
 

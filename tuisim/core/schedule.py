@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from .params import DEFAULT_GAMMA
+from .registry import SCHEDULES, unknown_name_message
 
 
 def lr_at(t: int, lr: float, schedule: str = "constant", *, step_size: int = 100, gamma: float | None = None,
@@ -29,7 +30,7 @@ def lr_at(t: int, lr: float, schedule: str = "constant", *, step_size: int = 100
     elif schedule == "cosine":
         out = eta_min + (lr - eta_min) * (1.0 + math.cos(math.pi * min(t, t_max) / t_max)) / 2.0
     else:
-        raise ValueError(f"unknown schedule {schedule!r}")
+        raise ValueError(unknown_name_message("schedule", SCHEDULES, schedule))
     if warmup_steps > 0:
         out *= min(1.0, (t + 1) / warmup_steps)
     return out
