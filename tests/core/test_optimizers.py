@@ -172,7 +172,7 @@ def test_schedules(schedule):
         "constant": np.full(12, 0.1),
         "step": 0.1 * 0.1 ** (t // 3),
         "exponential": 0.1 * 0.99 ** t,
-        "cosine": 0.05 * (1 + np.cos(np.pi * np.minimum(t, 10) / 10)),
+        "cosine": 0.05 * (1 + np.cos(np.pi * t / 10)),  # past t_max it climbs back, as torch's
         "warmup": 0.1 * np.minimum(1, (t + 1) / 4),
     }[schedule]
     np.testing.assert_allclose(lrs, want, rtol=1e-12)
@@ -200,3 +200,5 @@ def test_bad_hyperparameters_raise_naming_the_value():
         tuisim.Optimizer(net, "adma")
     with pytest.raises(ValueError, match="did you mean 'momentum'"):
         tuisim.Optimizer(net, "sgd", momentun=0.9)
+    with pytest.raises(ValueError, match="dampening 0"):
+        tuisim.Optimizer(net, "nesterov", dampening=0.5)

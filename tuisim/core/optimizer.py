@@ -46,8 +46,8 @@ class Optimizer:
         hp["momentum"] = DEFAULT_MOMENTUM.get(name, 0.0) if st["momentum"] is None else st["momentum"]
         hp["weight_decay"] = DEFAULT_WEIGHT_DECAY.get(name, 0.0) if st["weight_decay"] is None else st["weight_decay"]
         hp["nesterov"] = name == "nesterov"
-        if name == "nesterov" and hp["momentum"] <= 0:
-            raise ValueError("nesterov needs momentum > 0")
+        if name == "nesterov" and (hp["momentum"] <= 0 or hp["dampening"] != 0):
+            raise ValueError("nesterov needs momentum > 0 and dampening 0 (as torch.optim.SGD)")
         if st["schedule"] == "warmup" and st["warmup_steps"] < 1:
             raise ValueError("the warmup schedule needs warmup_steps >= 1")
         registry.lookup("loss", registry.LOSSES, st["loss"])

@@ -15,7 +15,8 @@ def lr_at(t: int, lr: float, schedule: str = "constant", *, step_size: int = 100
     constant     lr
     step         lr * gamma ** (t // step_size)           (StepLR, gamma 0.1)
     exponential  lr * gamma ** t                          (ExponentialLR, gamma 0.99)
-    cosine       eta_min + (lr - eta_min) * (1 + cos(pi * min(t, t_max) / t_max)) / 2   (CosineAnnealingLR)
+    cosine       eta_min + (lr - eta_min) * (1 + cos(pi * t / t_max)) / 2   (CosineAnnealingLR: past t_max it
+                 climbs back, reaching lr again at 2 t_max)
     warmup       lr (the linear warmup below does the work)
     warmup_steps > 0 multiplies any of them by min(1, (t + 1) / warmup_steps).
     """
@@ -28,7 +29,7 @@ def lr_at(t: int, lr: float, schedule: str = "constant", *, step_size: int = 100
     elif schedule == "exponential":
         out = lr * gamma ** t
     elif schedule == "cosine":
-        out = eta_min + (lr - eta_min) * (1.0 + math.cos(math.pi * min(t, t_max) / t_max)) / 2.0
+        out = eta_min + (lr - eta_min) * (1.0 + math.cos(math.pi * t / t_max)) / 2.0
     else:
         raise ValueError(unknown_name_message("schedule", SCHEDULES, schedule))
     if warmup_steps > 0:
