@@ -11,6 +11,9 @@ from tuisim.scenario.metrics import METRICS
 
 from .variant_run import DIVERGED, VariantRun
 
+# measured on hidden layers only (the output layer has no activation): "mean", "min" and
+# "max" over layers leave the output layer out
+HIDDEN_ONLY = ("saturated", "dead")
 RATIOS = {"grad_norm_ratio": "grad_norm", "delta_norm_ratio": "delta_norm", "update_ratio_ratio": "update_ratio"}
 
 
@@ -42,6 +45,8 @@ def _per_step(run: VariantRun, metric: str, layer) -> np.ndarray:
         return col
     if isinstance(layer, int):
         return col[:, layer]
+    if metric in HIDDEN_ONLY:
+        col = col[:, :-1]
     fn = {"mean": np.mean, "min": np.min, "max": np.max}[layer or "mean"]
     return fn(col, axis=1)
 

@@ -88,8 +88,9 @@ def run_headless(scenario, *, out_dir=None, record_every: int = 1, check: bool =
                  stdout=None, stderr=None, quiet: bool = False) -> tuple[ScenarioRun, list[CheckResult]]:
     """Run every variant to the end. Ctrl-C stops early and still writes what was done."""
     stdout = stdout or sys.stdout
-    session = ScenarioRun(scenario, seed=seed, record_every=record_every)
-    writer = RunWriter(out_dir, session) if out_dir else None
+    # every step is kept in memory (the checks need them all); --every thins the files
+    session = ScenarioRun(scenario, seed=seed)
+    writer = RunWriter(out_dir, session, every=record_every) if out_dir else None
     progress = None if quiet else Progress(session, stderr)
     interrupted = False
     t0 = time.perf_counter()

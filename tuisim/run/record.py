@@ -19,7 +19,8 @@ SCALARS = [f for f in SCALAR_FIELDS if f != "step"]
 
 
 class RunWriter:
-    def __init__(self, out_dir: str | Path, session):
+    def __init__(self, out_dir: str | Path, session, every: int = 1):
+        self.every = max(1, every)
         self.dir = Path(out_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.session = session
@@ -35,7 +36,11 @@ class RunWriter:
         """Write every record made since the last flush."""
         for k, run in enumerate(self.session.runs):
             h = run.history
+            steps = h.steps()
             for i in range(self._cursor[k], h.n):
+                last = run.finished and i == h.n - 1
+                if steps[i] % self.every and not last:
+                    continue
                 rec = h.record(i)
                 self._jsonl.write(json.dumps({"variant": run.label, **rec}) + "\n")
                 row = [run.label, rec["step"]] + [_cell(rec[f]) for f in SCALARS]

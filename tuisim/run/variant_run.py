@@ -113,16 +113,18 @@ class VariantRun:
             step = self.step
             record = step % self.record_every == 0 or step == last
             X, y = self._next_batch()
+            # every metric of step s describes the network as the step found it (before
+            # its update): the test evaluation too
+            test = self.evaluate() if record and (step % self.eval_every == 0 or step == last) else None
             self.opt.step(X, y, histograms=self.histograms if record else 0)
             st = self.opt.stats
             done += 1
             if st.diverged:
-                self.history.append(st, None)
+                self.history.append(st, test)
                 self.status = DIVERGED
                 self.diverged_at = step
                 break
             if record:
-                test = self.evaluate() if (step % self.eval_every == 0 or step == last) else None
                 self.history.append(st, test)
             self.step = step + 1
         if self.step >= self.total_steps and self.status == RUNNING:
