@@ -6,7 +6,7 @@
 Not part of the test suite (pytest does not collect it): tuisim never needs torch.
 
 --quick: every 7th network combination and a third of the optimizer settings (about a third of the time).
---readme FILE: use the module printed in FILE's first ```python block instead of torch_module.py.
+--readme FILE: use the module printed in FILE (the ```python block defining TuisimMLP) instead of torch_module.py.
 Full run: ~122,700 comparisons, ~90 s of CPU (215 s wall on the shared, loaded 2-core machine).
 
 Sections (a)-(g) of the brief, plus the state_dict round trip, an elementwise activation
@@ -42,10 +42,11 @@ import tuisim
 from tuisim.core import registry
 from tuisim.core.init import gain as tuisim_gain
 
-if "--readme" in sys.argv:  # check the module as printed in a README (its first ```python block) instead
+if "--readme" in sys.argv:  # check the module as printed in a README (the ```python block defining it) instead
     _text = open(sys.argv[sys.argv.index("--readme") + 1]).read()
     _ns: dict = {}
-    exec(_text.split("```python\n", 1)[1].split("```", 1)[0], _ns)
+    _blocks = [b.split("```", 1)[0] for b in _text.split("```python\n")[1:]]
+    exec(next(b for b in _blocks if "class TuisimMLP" in b), _ns)
     TuisimMLP, from_tuisim = _ns["TuisimMLP"], _ns["from_tuisim"]
 else:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
