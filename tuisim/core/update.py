@@ -1,7 +1,7 @@
 """Optimizer update rules over flat parameter buffers, as torch.optim writes them.
 
-One kernel, `update_segment`, applies the rule to P[lo:hi] and returns the squared
-norm of the change it made, so the step can report update-to-weight ratios per layer.
+One kernel, `update_segment`, applies the rule to P[lo:hi] and keeps the change it
+made, so the step can report update-to-weight ratios per layer.
 State rows of S (same length as P): see each rule. Hyperparameters come in `hp`,
 indexed by the constants below; t is the 1-based step count (torch's `step`).
 """
@@ -28,45 +28,64 @@ H_LR, H_MOMENTUM, H_DAMPENING, H_NESTEROV, H_BETA1, H_BETA2, H_EPS, H_RHO, H_ALP
 H_LR_DECAY, H_CENTERED, H_AMSGRAD, H_MOMENTUM_DECAY, H_CLIP_NORM, H_CLIP_VALUE = range(10, 16)
 H_SIZE = 16
 
-STATE_ROWS = 3
+STATE_ROWS = 4  # three rows of optimizer state, and the last update (for update ratios)
+DELTA_ROW = 3
 
 
 @jit
 def update_segment(code, P, G, S, lo, hi, hp, t, mu_prod):
-    """Apply one update to P[lo:hi]; returns sum((P_new - P_old)^2) over the segment.
+    """Apply one update to P[lo:hi], and keep each element's change in S[DELTA_ROW].
 
-    mu_prod is NAdam's product of momentum coefficients up to and including step t."""
+    mu_prod is NAdam's product of momentum coefficients up to and including step t.
+    The loops have no branches and no reductions, so they vectorise; the update norms
+    are taken afterwards from S[DELTA_ROW]."""
     lr = hp[H_LR]
     wd = hp[H_WD]
     eps = hp[H_EPS]
-    acc = 0.0
+    D = S[DELTA_ROW]
     if code == SGD or code == MOMENTUM or code == NESTEROV:
         mom = hp[H_MOMENTUM]
         damp = hp[H_DAMPENING]
-        nest = hp[H_NESTEROV] != 0.0
         buf = S[0]
-        for k in range(lo, hi):
-            g = G[k] + wd * P[k]
-            if mom != 0.0:
-                if t == 1:
-                    b = g
-                else:
-                    b = mom * buf[k] + (1.0 - damp) * g
+        if mom == 0.0:
+            for k in range(lo, hi):
+                d = -lr * (G[k] + wd * P[k])
+                P[k] += d
+                D[k] = d
+        elif t == 1:
+            nest = hp[H_NESTEROV]
+            for k in range(lo, hi):
+                g = G[k] + wd * P[k]
+                buf[k] = g
+                d = -lr * (g + mom * g) if nest != 0.0 else -lr * g
+                P[k] += d
+                D[k] = d
+        elif hp[H_NESTEROV] != 0.0:
+            for k in range(lo, hi):
+                g = G[k] + wd * P[k]
+                b = mom * buf[k] + (1.0 - damp) * g
                 buf[k] = b
-                g = g + mom * b if nest else b
-            d = -lr * g
-            P[k] += d
-            acc += d * d
+                d = -lr * (g + mom * b)
+                P[k] += d
+                D[k] = d
+        else:
+            for k in range(lo, hi):
+                g = G[k] + wd * P[k]
+                b = mom * buf[k] + (1.0 - damp) * g
+                buf[k] = b
+                d = -lr * b
+                P[k] += d
+                D[k] = d
     elif code == ADAGRAD:
         clr = lr / (1.0 + (t - 1) * hp[H_LR_DECAY])
         ssum = S[0]
         for k in range(lo, hi):
             g = G[k] + wd * P[k]
-            s = ssum[k] + g * g
-            ssum[k] = s
-            d = -clr * g / (math.sqrt(s) + eps)
+            v = ssum[k] + g * g
+            ssum[k] = v
+            d = -clr * g / (math.sqrt(v) + eps)
             P[k] += d
-            acc += d * d
+            D[k] = d
     elif code == ADADELTA:
         rho = hp[H_RHO]
         sq = S[0]
@@ -79,14 +98,14 @@ def update_segment(code, P, G, S, lo, hi, hp, t, mu_prod):
             accd[k] = rho * accd[k] + (1.0 - rho) * delta * delta
             d = -lr * delta
             P[k] += d
-            acc += d * d
+            D[k] = d
     elif code == RMSPROP:
         al = hp[H_ALPHA]
         mom = hp[H_MOMENTUM]
-        centered = hp[H_CENTERED] != 0.0
         sq = S[0]
         ga = S[1]
         buf = S[2]
+        centered = hp[H_CENTERED] != 0.0
         for k in range(lo, hi):
             g = G[k] + wd * P[k]
             v = al * sq[k] + (1.0 - al) * g * g
@@ -104,37 +123,43 @@ def update_segment(code, P, G, S, lo, hi, hp, t, mu_prod):
             else:
                 d = -lr * g / avg
             P[k] += d
-            acc += d * d
+            D[k] = d
     elif code == ADAM or code == ADAMW:
         b1 = hp[H_BETA1]
         b2 = hp[H_BETA2]
-        ams = hp[H_AMSGRAD] != 0.0
-        decoupled = code == ADAMW
+        # AdamW decays the weights (decoupled); Adam adds wd * p to the gradient (L2)
+        shrink = 1.0 - lr * wd if code == ADAMW else 1.0
+        l2 = 0.0 if code == ADAMW else wd
         bc1 = 1.0 - b1 ** t
         bc2s = math.sqrt(1.0 - b2 ** t)
         step = lr / bc1
         m1 = S[0]
         m2 = S[1]
         vmax = S[2]
-        for k in range(lo, hi):
-            p = P[k]
-            g = G[k]
-            if decoupled:
-                p = p * (1.0 - lr * wd)
-            else:
-                g = g + wd * p
-            m = b1 * m1[k] + (1.0 - b1) * g
-            v = b2 * m2[k] + (1.0 - b2) * g * g
-            m1[k] = m
-            m2[k] = v
-            if ams:
-                if v > vmax[k]:
-                    vmax[k] = v
-                v = vmax[k]
-            newp = p - step * m / (math.sqrt(v) / bc2s + eps)
-            d = newp - P[k]
-            P[k] = newp
-            acc += d * d
+        if hp[H_AMSGRAD] != 0.0:
+            for k in range(lo, hi):
+                p = P[k]
+                g = G[k] + l2 * p
+                m = b1 * m1[k] + (1.0 - b1) * g
+                v = b2 * m2[k] + (1.0 - b2) * g * g
+                m1[k] = m
+                m2[k] = v
+                vm = max(vmax[k], v)
+                vmax[k] = vm
+                newp = p * shrink - step * m / (math.sqrt(vm) / bc2s + eps)
+                D[k] = newp - p
+                P[k] = newp
+        else:
+            for k in range(lo, hi):
+                p = P[k]
+                g = G[k] + l2 * p
+                m = b1 * m1[k] + (1.0 - b1) * g
+                v = b2 * m2[k] + (1.0 - b2) * g * g
+                m1[k] = m
+                m2[k] = v
+                newp = p * shrink - step * m / (math.sqrt(v) / bc2s + eps)
+                D[k] = newp - p
+                P[k] = newp
     else:  # NADAM
         b1 = hp[H_BETA1]
         b2 = hp[H_BETA2]
@@ -155,8 +180,7 @@ def update_segment(code, P, G, S, lo, hi, hp, t, mu_prod):
             denom = math.sqrt(v / bc2) + eps
             d = -c_g * g / denom - c_m * m / denom
             P[k] += d
-            acc += d * d
-    return acc
+            D[k] = d
 
 
 def nadam_mu(t: int, beta1: float, momentum_decay: float) -> float:
