@@ -92,6 +92,7 @@ def _main(argv: list[str]) -> int:
         ns.add_argument("scenario")
         _app_args(ns)
         ns.add_argument("--headless", action="store_true")
+        ns.add_argument("--seed", type=int, help="override the scenario's seed")
         args = ns.parse_args(argv)
         return _open(args.scenario, args)
     p = _parser()
@@ -131,7 +132,8 @@ def _open(name: str | None, args) -> int:
     if _interactive() and not getattr(args, "headless", False) and _app_available():
         from tuisim.app.factory import make_app
 
-        app = make_app(name, fps=getattr(args, "fps", 10.0), screenshots=getattr(args, "screenshots", None))
+        app = make_app(name, fps=getattr(args, "fps", 10.0), screenshots=getattr(args, "screenshots", None),
+                       seed=getattr(args, "seed", None))
         app.run()
         return getattr(app, "return_code", 0) or 0
     from tuisim.scenario import load_scenario

@@ -1,0 +1,114 @@
+"""The panels' drawing code is plain Rich: rendered here without an app."""
+
+import math
+
+import numpy as np
+from rich.console import Console
+from rich.style import Style
+
+from tuisim.app.format import sample_rows, sci
+from tuisim.app.widgets.grad_bars import BarColumn, health, render_bars
+from tuisim.app.widgets.health_table import HealthRows, ratio_gauge, render_health
+from tuisim.app.widgets.heat_strip import BinCache, time_bins
+from tuisim.app.widgets.histograms import HistColumn, render_histograms, resample, spark
+from tuisim.app.widgets.loss_plot import Curve, build_plot, decade_ticks
+
+STYLES = {h: Style(color=c) for h, c in (("vanishing", "blue"), ("healthy", "green"), ("exploding", "red"))}
+
+
+def plain(renderable, width=100) -> str:
+    c = Console(width=width, color_system=None, record=True)
+    c.print(renderable)
+    return c.export_text()
+
+
+def test_sci_and_sampling():
+    assert sci(1.23e-13) == "1.2e-13" and sci(0.034) == "3.4e-2" and sci(math.inf) == "inf"
+    assert sci(float("nan")) == "NaN" and sci(3e-7, 0) == "3e-7"
+    idx = sample_rows(21, 10)
+    assert idx[0] == 0 and idx[-1] == 20 and len(idx) <= 10
+    assert list(sample_rows(5, 10)) == [0, 1, 2, 3, 4]
+
+
+def test_health_classes():
+    assert health(1e-9) == "vanishing" and health(0.1) == "healthy" and health(1e3) == "exploding"
+    assert health(math.inf) == "exploding" and health(math.nan) == "exploding"
+
+
+def test_bars_side_by_side_on_a_fixed_axis():
+    sig = np.logspace(-13, -1, 21)
+    relu = np.full(21, 0.05)
+    text, note = render_bars([BarColumn("sigmoid", Style(), "", sig), BarColumn("relu", Style(), "✓ done", relu)],
+                             80, 30, STYLES)
+    out = text.plain
+    assert "sigmoid" in out and "relu" in out and "✓ done" in out
+    assert "1.0e-13▾" in out  # the first layer's value, marked vanishing
+    assert "out" in out and note == ""
+    lines = out.splitlines()
+    first, last = lines[1], lines[21]
+    assert first.lstrip().startswith("1 ") and last.lstrip().startswith("out")
+    # the same value draws the same bar in both frames: the axis does not rescale
+    again, _ = render_bars([BarColumn("sigmoid", Style(), "", sig * 1e6), BarColumn("relu", Style(), "", relu)],
+                           80, 30, STYLES)
+    assert again.plain.splitlines()[5].split("  ")[-1] == out.splitlines()[5].split("  ")[-1]
+
+
+def test_bars_sample_rows_to_fit_and_say_so():
+    text, note = render_bars([BarColumn("deep", Style(), "", np.full(101, 0.1))], 60, 20, STYLES)
+    assert note.endswith("of 101 layers")
+    assert len(text.plain.splitlines()) <= 20
+
+
+def test_bars_show_non_finite_as_exploding():
+    v = np.full(6, np.inf)
+    text, _ = render_bars([BarColumn("boom", Style(), "✗ diverged@3", v)], 60, 14, STYLES)
+    assert "inf▴" in text.plain and "diverged@3" in text.plain
+
+
+def test_bars_with_different_depths_label_each_column():
+    text, _ = render_bars([BarColumn("8", Style(), "", np.full(9, 0.1)), BarColumn("40", Style(), "", np.full(41, 0.1))],
+                          90, 30, STYLES)
+    assert text.plain.count("out") == 2
+
+
+def test_time_bins_cover_the_whole_run_and_cache():
+    steps = np.arange(50.0)
+    vals = np.tile(np.logspace(-10, 0, 4), (50, 1))
+    g = time_bins(steps, vals, total=100, bins=10)
+    assert g.shape == (10, 4)
+    assert np.allclose(g[:5], np.log10(vals[0]))  # the first half of the run is filled
+    assert np.isnan(g[5:]).all()  # the rest is still empty: never rescaled
+    cache = BinCache()
+    a = cache.get("k", steps[:30], vals[:30], 100, 10).copy()
+    b = cache.get("k", steps, vals, 100, 10)
+    assert np.allclose(b, g, equal_nan=True) and np.isnan(a[3:]).all()
+
+
+def test_histogram_ridges():
+    assert spark(np.array([0, 1, 8])) == " ▁█"
+    assert resample(np.arange(8.0), 4).tolist() == [1.0, 5.0, 9.0, 13.0]
+    hist = np.zeros((3, 8))
+    hist[:, 3] = 10
+    text, note = render_histograms([HistColumn("bn", Style(), hist, -4, 4)], 40, 10, Style())
+    assert "█" in text.plain and "-4" in text.plain and "4" in text.plain and note == ""
+
+
+def test_health_table_and_gauge():
+    rows = HealthRows("x", "relu", np.zeros(5), np.ones(5), np.zeros(5), np.array([0, .9, 0, 0, 0]),
+                      np.array([1e-3, 1e-6, 1e-1, 1e-3, 1e-3]))
+    table, note = render_health(rows, 12, STYLES, Style(), Style(), Style())
+    out = plain(table)
+    assert "90%" in out and "1.0e-3" in out and "upd/W" in out
+    assert "│" in ratio_gauge(1e-6, 10, Style(), Style()).plain  # the guide, not yet reached
+    assert "┃" in ratio_gauge(1e-1, 10, Style(), Style()).plain  # the guide, passed
+
+
+def test_loss_plot_log_scale_and_divergence_marker():
+    x = np.arange(100.0)
+    curves = [Curve("a", (255, 0, 0), x, np.exp(-x / 10) + 1e-3, x[::10], np.exp(-x[::10] / 10) + 1e-3),
+              Curve("b", (0, 0, 255), x[:40], np.full(40, 1.1), x[:0], x[:0], diverged_at=40)]
+    out, log = build_plot(curves, 200, 60, 16)
+    assert log
+    assert "│" in out
+    pos, labels = decade_ticks(-3, 0, 16)
+    assert "1" in labels and "0.001" in labels

@@ -1,0 +1,69 @@
+"""Messages the training worker posts to the run screen (Toolong's pattern).
+
+Data never travels in messages: the run screen pulls the latest `History` on a timer.
+Messages say that something happened. The frequent one (`Progress`) may be replaced by
+a newer one waiting in the queue; the ones that carry an event never are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from textual.message import Message
+
+
+@dataclass
+class DriverMessage(Message):
+    """From the worker of one `Driver`; the screen ignores those of a replaced driver."""
+
+    driver: object
+
+
+@dataclass
+class SessionReady(DriverMessage):
+    """The variants are built (networks initialised, data loaded)."""
+
+
+@dataclass
+class EngineReady(DriverMessage):
+    """The first step ran: the engine is compiled (or loaded from the cache)."""
+
+    seconds: float = 0.0
+
+
+@dataclass
+class Progress(DriverMessage):
+    """A chunk of steps ran. Only the latest matters."""
+
+    steps: int = 0
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, Progress) and message.driver is self.driver
+
+
+@dataclass
+class Paused(DriverMessage):
+    """The run paused or resumed (by a key, or at `pause_at`)."""
+
+    paused: bool = True
+
+
+@dataclass
+class VariantDiverged(DriverMessage):
+    label: str = ""
+    step: int = 0
+
+
+@dataclass
+class RunFinished(DriverMessage):
+    """Every variant is done or diverged; `checks` are the scenario's expectations."""
+
+    checks: list[tuple[bool, str]] = field(default_factory=list)
+
+
+@dataclass
+class Notice(DriverMessage):
+    """The outcome of a request run between chunks (a live change, an export)."""
+
+    text: str = ""
+    severity: str = "information"

@@ -1,0 +1,146 @@
+"""The scenario browser: the bundled lessons grouped by lesson number, a preview of the
+highlighted one, and a way to open a file."""
+
+from __future__ import annotations
+
+import re
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Markdown, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tuisim.scenario import ScenarioError, bundled_scenarios, load_scenario
+
+# The groups of LESSONS.md
+LESSON_GROUPS = {
+    1: "Vanishing and exploding gradients",
+    2: "Weight initialization",
+    3: "Activation functions",
+    4: "Normalization and regularization",
+    5: "Architectures",
+    6: "Optimizers",
+    7: "Symptoms to read",
+    8: "What measurement adds",
+}
+
+
+def lesson_key(lessons: list[str]) -> tuple:
+    if not lessons:
+        return (99, 0)
+    m = re.match(r"L(\d+)(?:\.(\d+))?", lessons[0])
+    return (int(m[1]), int(m[2] or 0)) if m else (99, 0)
+
+
+def load_library(paths=None) -> list[tuple[str, object]]:
+    """(name, Scenario or the error text) of every file (the bundled ones by default), in
+    lesson order."""
+    items = []
+    for path in (bundled_scenarios() if paths is None else paths):
+        try:
+            items.append((path.stem, load_scenario(path)))
+        except ScenarioError as e:
+            items.append((path.stem, str(e)))
+    return sorted(items, key=lambda it: (lesson_key(it[1].lessons) if not isinstance(it[1], str) else (99, 0),
+                                         it[0]))
+
+
+def preview_markdown(name: str, sc) -> str:
+    if isinstance(sc, str):
+        return f"# {name}\n\nThis file does not load:\n\n```\n{sc}\n```"
+    variants = "\n".join(f"- **{v.label}**: {_describe(v)}" for v in sc.variants)
+    return (f"# {sc.title}\n\n`{name}` · {' '.join(sc.lessons)} · {sc.steps} steps · seed {sc.seed}\n\n"
+            f"{sc.description.strip()}\n\n**Variants**\n\n{variants}\n\n_enter: run it_")
+
+
+def _describe(v) -> str:
+    md = v.model
+    parts = [f"depth {md.get('depth')}", str(md.get("activation")), str(md.get("init"))]
+    if md.get("norm") not in (None, "none"):
+        parts.append(f"{md.get('norm')} norm")
+    if md.get("architecture") not in (None, "plain"):
+        parts.append(str(md.get("architecture")))
+    parts.append(f"{v.train.get('optimizer')} lr {v.train.get('lr')}")
+    return ", ".join(parts)
+
+
+class BrowserScreen(Screen):
+    BINDINGS = [
+        Binding("o", "open_file", "Open a file"),
+        Binding("escape", "close_file", "Cancel", show=False),
+    ]
+
+    def __init__(self, paths=None) -> None:
+        super().__init__()
+        self.items = load_library(paths)
+
+    def compose(self) -> ComposeResult:
+        yield Static(" [b reverse] tuisim [/] [b]Lessons[/b]  [dim]watch deep networks learn, or fail to[/]",
+                     id="title")
+        with Horizontal(id="browser"):
+            yield OptionList(*self._options(), id="lessons")
+            with VerticalScroll(id="preview"):
+                yield Markdown(id="preview-md")
+        with Vertical(id="open-file"):
+            yield Static("Open a scenario file (enter opens, esc cancels):")
+            yield Input(placeholder="path/to/scenario.toml or a bundled name", id="path")
+        yield Footer()
+
+    def _options(self) -> list:
+        opts: list = []
+        group = None
+        if not self.items:
+            return [Option("no bundled scenarios found: press o to open a file", disabled=True)]
+        for name, sc in self.items:
+            g = lesson_key(sc.lessons)[0] if not isinstance(sc, str) else 99
+            if g != group:
+                group = g
+                title = LESSON_GROUPS.get(g, "Other")
+                opts.append(Option(Text.assemble((f"L{g} " if g != 99 else "", "bold"), (title, "bold underline")),
+                                   disabled=True))
+            if isinstance(sc, str):
+                opts.append(Option(Text.assemble(f"  {name}", (" (does not load)", "red")), id=name))
+            else:
+                opts.append(Option(Text.assemble(f"  {sc.title}\n", (f"  {name} · {' '.join(sc.lessons)}", "dim")),
+                                   id=name))
+        return opts
+
+    def on_mount(self) -> None:
+        ol = self.query_one(OptionList)
+        ol.focus()
+        for i in range(ol.option_count):
+            if not ol.get_option_at_index(i).disabled:
+                ol.highlighted = i
+                break
+        self.border_title = "Lessons"
+
+    @on(OptionList.OptionHighlighted)
+    def _preview(self, event: OptionList.OptionHighlighted) -> None:
+        name = event.option.id
+        for n, sc in self.items:
+            if n == name:
+                self.query_one("#preview-md", Markdown).update(preview_markdown(n, sc))
+
+    @on(OptionList.OptionSelected)
+    def _open(self, event: OptionList.OptionSelected) -> None:
+        for n, sc in self.items:
+            if n == event.option.id:
+                self.app.open_scenario(sc if not isinstance(sc, str) else n)
+
+    def action_open_file(self) -> None:
+        self.add_class("-open-file")
+        self.query_one("#path", Input).focus()
+
+    def action_close_file(self) -> None:
+        self.remove_class("-open-file")
+        self.query_one(OptionList).focus()
+
+    @on(Input.Submitted, "#path")
+    def _open_path(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.action_close_file()
+            self.app.open_scenario(event.value.strip())

@@ -1,0 +1,74 @@
+"""Small modal screens: the help screen and the error screen."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown, Static
+
+PANELS = """
+**Panels**
+
+- **Gradients**: one bar per linear layer, the input layer at the top, on a fixed log10 axis
+  (1e-14 to 1e6, never rescaled). Blue ▾: vanishing (< 1e-5); green: healthy; red ▴: exploding
+  (> 10, or not finite). `g` switches between the weights' gradient ‖dL/dW‖ and the
+  back-propagated signal ‖dL/dz‖: with a tiny init the first stays level across layers
+  while the second collapses.
+- **Loss**: train loss (lines) and test loss (dots) per variant; log scale when the losses
+  span more than a decade; a vertical line where a variant diverged.
+- **Heat strip**: each layer's gradient norm over the whole run (time left to right).
+- **Health**: per layer mean, std, saturated %, dead % and the update/weight ratio with its
+  1e-3 guide (1e-5: the layer barely moves).
+- **Histograms**: each layer's distribution of activations (or of log10 |dL/dz|, `h`).
+"""
+
+
+def keys_markdown(groups: list[tuple[str, list]]) -> str:
+    out = []
+    for title, bindings in groups:
+        rows = []
+        for b in bindings:
+            if not b.description:
+                continue
+            keys = b.key_display or ", ".join(_key_name(k) for k in b.key.split(","))
+            rows.append(f"| `{keys}` | {b.description} |")
+        if rows:
+            out.append(f"**{title}**\n\n| key | action |\n|---|---|\n" + "\n".join(rows))
+    return "\n\n".join(out)
+
+
+def _key_name(key: str) -> str:
+    return {"space": "space", "question_mark": "?", "equals_sign": "=", "plus": "+", "minus": "-",
+            "left_square_bracket": "[", "right_square_bracket": "]", "escape": "esc"}.get(key, key)
+
+
+class HelpScreen(ModalScreen):
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
+
+    def __init__(self, groups: list[tuple[str, list]]) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="dialog"):
+            yield Static("[b]tuisim · keys[/b]   [dim](esc closes; ctrl+p: every command)[/]", id="dialog-title")
+            yield Markdown(keys_markdown(self.groups) + "\n\n" + PANELS)
+
+
+class ErrorScreen(ModalScreen):
+    """A problem the user can fix (a scenario that does not load), shown in the app."""
+
+    BINDINGS = [Binding("escape,enter,q", "dismiss", "Close")]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="error"):
+            yield Static(f"[b]{self.title_text}[/b]", id="dialog-title")
+            yield Static(self.text, id="error-text", markup=False)
+            yield Static("[dim]esc: close[/]")

@@ -1,0 +1,395 @@
+"""The run screen: a scenario training live, its panels, and every control."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from tuisim.scenario import ScenarioError, parse_scenario
+
+from .. import messages as m
+from ..driver import Driver, speed_label
+from ..format import num
+from ..widgets.grad_bars import GradBars, QUANTITIES
+from ..widgets.health_table import HealthTable
+from ..widgets.heat_strip import HeatStrip
+from ..widgets.histograms import Histograms
+from ..widgets.lesson import LessonPanel
+from ..widgets.loss_plot import LossPlot
+from ..widgets.panel import VariantView
+from ..widgets.status import StatusBar, TitleBar
+
+VIEWS = ("heat", "health", "hist", "about")
+VIEW_NAMES = {"heat": "Heat strip", "health": "Health", "hist": "Histograms", "about": "About"}
+
+
+class RunScreen(Screen):
+    BINDINGS = [
+        Binding("space", "toggle_pause", "Pause"),
+        Binding("n", "step", "Step"),
+        Binding("r", "restart", "Restart"),
+        Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
+        Binding("minus", "slower", "Slower", key_display="-"),
+        Binding("g", "toggle_quantity", "dW↔dz"),
+        Binding("v", "next_variant", "Variant"),
+        Binding("p", "next_view", "View"),
+        Binding("h", "toggle_histogram", "Hist act↔grad", show=False),
+        Binding("1", "view('heat')", "Heat strip", show=False),
+        Binding("2", "view('health')", "Health table", show=False),
+        Binding("3", "view('hist')", "Histograms", show=False),
+        Binding("4", "view('about')", "About the lesson", show=False),
+        Binding("0", "view('none')", "Hide the lower panel", show=False),
+        Binding("z", "zoom", "Zoom the focused panel", show=False),
+        Binding("left_square_bracket", "scale_lr(0.5)", "Halve the lr", key_display="[", show=False),
+        Binding("right_square_bracket", "scale_lr(2.0)", "Double the lr", key_display="]", show=False),
+        Binding("e", "settings", "Settings"),
+        Binding("s", "screenshot", "Screenshot"),
+        Binding("x", "export", "Export"),
+        Binding("escape", "back", "Lessons", show=False),
+    ]
+
+    def __init__(self, scenario, *, seed: int | None = None, overrides: list[str] | None = None,
+                 pause_at: int | None = None, deterministic: bool = False) -> None:
+        super().__init__()
+        self.scenario = scenario
+        self.seed = seed
+        self.overrides = list(overrides or [])
+        self.pause_at = pause_at
+        self.deterministic = deterministic
+        self.driver: Driver | None = None
+        self.focus_index = 0
+        self.quantity = "grad_norm"
+        self.hist_kind = "act"
+        self.view = "heat"
+        self._view_chosen = False
+        self._last_key = None
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        sc = self.scenario
+        yield TitleBar(sc.title, list(sc.lessons), id="title")
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield LossPlot(id="loss")
+                yield Static(id="tabs")
+                with ContentSwitcher(id="lower", initial="heat"):
+                    yield HeatStrip(id="heat")
+                    yield HealthTable(id="health")
+                    yield Histograms(id="hist")
+                    yield LessonPanel(sc, id="about")
+            with Vertical(id="right"):
+                yield GradBars(id="bars")
+                yield LessonPanel(sc, id="lesson")
+        yield StatusBar(id="status", deterministic=self.deterministic)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._layout_for(self.size.width, self.size.height)
+        fps = max(0.5, min(float(getattr(self.app, "fps", 10.0)), 60.0))
+        self.set_interval(1 / fps, self.refresh_frame)
+        self.query_one("#bars").focus()
+        self.start()
+
+    def on_resize(self, event) -> None:
+        self._layout_for(event.size.width, event.size.height)
+
+    def _layout_for(self, width: int, height: int) -> None:
+        short = height < 34
+        large = width >= 140 and height >= 40
+        self.set_class(width < 110, "-narrow")
+        self.set_class(short, "-short")
+        self.set_class(large, "-large")
+        if not self._view_chosen:
+            self.view = "none" if short else "heat"
+        if large and self.view == "about":
+            self.view = "heat"
+        self._apply_view()
+
+    def _views_cycle(self) -> list[str]:
+        views = [v for v in VIEWS if not (self.has_class("-large") and v == "about")]
+        return views + (["none"] if self.has_class("-short") else [])
+
+    def _apply_view(self) -> None:
+        hidden = self.view == "none"
+        self.set_class(hidden, "-no-lower")
+        if not hidden:
+            self.query_one("#lower", ContentSwitcher).current = self.view
+        tabs = []
+        for k, v in enumerate(VIEWS, 1):
+            if self.has_class("-large") and v == "about":
+                continue
+            name = VIEW_NAMES[v]
+            tabs.append(f"[reverse] {k} {name} [/]" if v == self.view else f"[dim] {k}[/] {name} ")
+        self.query_one("#tabs", Static).update(" ".join(tabs) + "  [dim]p: next view · 0: hide[/]")
+        self._last_key = None
+
+    # ------------------------------------------------------------------ training
+    def start(self) -> None:
+        if self.driver is not None:
+            self.driver.cancel()
+        self.driver = Driver(self.scenario, seed=self.seed, pause_at=self.pause_at)
+        self.query_one("#heat", HeatStrip).reset()
+        status = self.query_one(StatusBar)
+        status.driver, status.error = self.driver, None
+        for w in self._panels():
+            w.show([], force=True)
+        self._last_key = None
+        self._train(self.driver)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="train", description="training")
+    def _train(self, driver: Driver) -> None:
+        driver.run(self.post_message, get_current_worker().cancelled_event)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every failure of the training worker ends here, shown, never a traceback."""
+        if event.worker.group != "train" or event.state != WorkerState.ERROR:
+            return
+        from tuisim.errors import user_message
+
+        exc = event.worker.error
+        text = (user_message(exc) if exc is not None else None) or f"{type(exc).__name__}: {exc}"
+        self.query_one(StatusBar).error = f"the run stopped: {text}"
+        self.notify(text, title="The run stopped", severity="error", timeout=15)
+
+    def _mine(self, message: m.DriverMessage) -> bool:
+        return message.driver is self.driver
+
+    def on_session_ready(self, message: m.SessionReady) -> None:
+        if not self._mine(message):
+            return
+        nets = [(r.label, r.net.describe()) for r in message.driver.session.runs]
+        for p in self.query(LessonPanel):
+            p.set_info(networks=nets)
+
+    def on_engine_ready(self, message: m.EngineReady) -> None:
+        if self._mine(message):
+            self.refresh_frame(force=True)
+
+    def on_progress(self, message: m.Progress) -> None:
+        pass  # the frame timer pulls the data
+
+    def on_paused(self, message: m.Paused) -> None:
+        if self._mine(message):
+            self.refresh_frame(force=True)
+
+    def on_variant_diverged(self, message: m.VariantDiverged) -> None:
+        if self._mine(message) and not self.deterministic:
+            self.notify(f"{message.label} diverged at step {message.step}: its loss or gradients are no longer "
+                        f"finite", title="Diverged", severity="warning")
+
+    def on_run_finished(self, message: m.RunFinished) -> None:
+        if not self._mine(message):
+            return
+        for p in self.query(LessonPanel):
+            p.set_info(checks=message.checks)
+        self.refresh_frame(force=True)
+        if message.checks and not self.deterministic:
+            ok = sum(1 for passed, _ in message.checks if passed)
+            self.notify(f"{ok} of {len(message.checks)} expectations hold (see About)", title="Run finished")
+
+    def on_notice(self, message: m.Notice) -> None:
+        if self._mine(message):
+            self.notify(message.text, severity=message.severity)
+
+    # ------------------------------------------------------------------ drawing
+    def _panels(self):
+        return [self.query_one(s) for s in ("#loss", "#bars", "#heat", "#health", "#hist")]
+
+    def views(self) -> list[VariantView]:
+        session = self.driver.session if self.driver else None
+        if session is None:
+            return []
+        return [VariantView.of(i, r) for i, r in enumerate(session.runs)]
+
+    def refresh_frame(self, force: bool = False) -> None:
+        """Pull the latest records into the visible panels (called at the display rate)."""
+        self.query_one(StatusBar).update_if_changed()
+        views = self.views()
+        key = tuple((v.n, v.status) for v in views)
+        if not force and key == self._last_key:
+            return
+        self._last_key = key
+        self.query_one(LossPlot).show(views, force=force)
+        self.query_one(GradBars).show(views, force=force)
+        if self.view == "heat" or self.has_class("-large"):
+            self.query_one(HeatStrip).show(views, force=force)
+        if self.view == "health":
+            self.query_one(HealthTable).show_focus(views, self.focus_index, force=force)
+        if self.view == "hist":
+            self.query_one(Histograms).show(views, force=force)
+
+    # ------------------------------------------------------------------ actions
+    def action_toggle_pause(self) -> None:
+        d = self.driver
+        if d is not None:
+            d.set_paused(not d.paused)
+            self.query_one(StatusBar).refresh()
+
+    def action_step(self) -> None:
+        if self.driver is not None:
+            self.driver.step_once()
+
+    def action_restart(self) -> None:
+        self.start()
+
+    def action_faster(self) -> None:
+        if self.driver is not None:
+            self.driver.faster()
+            self.notify(f"speed: {speed_label(self.driver.speed)}", timeout=1.5)
+
+    def action_slower(self) -> None:
+        if self.driver is not None:
+            self.driver.slower()
+            self.notify(f"speed: {speed_label(self.driver.speed)}", timeout=1.5)
+
+    def action_toggle_quantity(self) -> None:
+        self.quantity = "delta_norm" if self.quantity == "grad_norm" else "grad_norm"
+        self.query_one(GradBars).set_quantity(self.quantity)
+        self.query_one(HeatStrip).set_quantity(self.quantity)
+        self.refresh_frame(force=True)
+
+    def action_toggle_histogram(self) -> None:
+        self.hist_kind = "grad" if self.hist_kind == "act" else "act"
+        self.query_one(Histograms).set_kind(self.hist_kind)
+        if self.view != "hist":
+            self.action_view("hist")
+        self.refresh_frame(force=True)
+
+    def action_next_variant(self) -> None:
+        n = len(self.driver.session.runs) if self.driver and self.driver.session else 1
+        self.focus_index = (self.focus_index + 1) % n
+        st = self.query_one(StatusBar)
+        st.focus_index = self.focus_index
+        if self.view != "health" and not self.has_class("-short"):
+            self.action_view("health")
+        self.refresh_frame(force=True)
+
+    def action_next_view(self) -> None:
+        cycle = self._views_cycle()
+        i = cycle.index(self.view) if self.view in cycle else -1
+        self.action_view(cycle[(i + 1) % len(cycle)])
+
+    def action_view(self, view: str) -> None:
+        if view == "about" and self.has_class("-large"):
+            self.query_one("#lesson").focus()
+            return
+        self.view = view
+        self._view_chosen = True
+        self._apply_view()
+        self.refresh_frame(force=True)
+
+    def action_zoom(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+            return
+        target = self.focused or self.query_one("#bars")
+        self.maximize(target, container=False)
+
+    def action_back(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+            return
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+
+    def on_unmount(self) -> None:
+        if self.driver is not None:
+            self.driver.cancel()
+
+    def action_scale_lr(self, factor: float) -> None:
+        if self.driver is None or self.driver.session is None:
+            return
+
+        def apply(session) -> str:
+            for r in session.runs:
+                r.set_live(lr=r.opt.hparams["lr"] * factor)
+            return "lr " + ("×2" if factor > 1 else "÷2") + ": " + ", ".join(
+                f"{num(r.opt.hparams['lr'])} ({r.label})" for r in session.runs)
+
+        self.driver.call(apply, "change the learning rate")
+
+    def action_settings(self) -> None:
+        from .settings import SettingsScreen
+
+        if self.driver is None or self.driver.session is None:
+            self.notify("the networks are still being built", severity="warning")
+            return
+        runs = self.driver.session.runs
+        focus = runs[self.focus_index % len(runs)]
+        self.app.push_screen(SettingsScreen(focus.label, dict(focus.opt.hparams), self._check_override),
+                             self._apply_settings)
+
+    def _check_override(self, setting: str):
+        """The scenario with one more override, or raise ScenarioError."""
+        sc = self.scenario
+        return parse_scenario(sc.source, sc.path, self.overrides + [setting], file_label=sc.path.name if sc.path
+                              else None)
+
+    def _apply_settings(self, result: dict | None) -> None:
+        if not result:
+            return
+        if "restart" in result:
+            setting, scenario = result["restart"]
+            self.overrides.append(setting)
+            self.scenario = scenario
+            self.query_one(TitleBar).title_text = f"{scenario.title} · " + ", ".join(self.overrides)
+            self.query_one(TitleBar).refresh()
+            self.notify(f"restarted with {setting}")
+            self.start()
+            return
+        changes, every = result["live"], result["every"]
+        if not changes:
+            return
+        focus_label = self.driver.session.runs[self.focus_index % len(self.driver.session.runs)].label
+
+        def apply(session) -> str:
+            for r in session.runs:
+                if every or r.label == focus_label:
+                    r.set_live(**changes)
+            who = "every variant" if every else focus_label
+            return "changed " + ", ".join(f"{k} = {v}" for k, v in changes.items()) + f" for {who}"
+
+        self.driver.call(apply, "change the settings")
+
+    def action_screenshot(self) -> None:
+        directory = Path(getattr(self.app, "screenshot_dir", None) or Path.cwd())
+        directory.mkdir(parents=True, exist_ok=True)
+        step = self.driver.step if self.driver else 0
+        name = f"tuisim-{self.scenario.name}-step{step}"
+        path = directory / f"{name}.svg"
+        k = 1
+        while path.exists():
+            k += 1
+            path = directory / f"{name}-{k}.svg"
+        self.app.save_screenshot(filename=path.name, path=str(directory))
+        self.notify(f"saved {path}", title="Screenshot")
+
+    def action_export(self) -> None:
+        if self.driver is None or self.driver.session is None:
+            self.notify("nothing to export yet", severity="warning")
+            return
+        directory = Path(getattr(self.app, "export_dir", None) or Path.cwd())
+        sc, driver = self.scenario, self.driver
+
+        def export(session) -> str:
+            from tuisim.run.record import RunWriter
+
+            out = directory / f"tuisim-{sc.name}-step{driver.step}"
+            writer = RunWriter(out, session)
+            writer.close({
+                "scenario": sc.name, "title": sc.title, "seed": session.seed, "overrides": self.overrides,
+                "interrupted": not session.finished, "wall_time": sum(r.wall_time for r in session.runs),
+                "variants": [r.summary() for r in session.runs],
+                "checks": [{"text": c.text, "claim": c.expect.claim, "passed": c.passed}
+                           for c in (session.check() if session.finished else [])],
+            })
+            return f"exported {out}/steps.jsonl, steps.csv and summary.json"
+
+        self.driver.call(export, "export")

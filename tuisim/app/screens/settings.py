@@ -1,0 +1,106 @@
+"""The settings form: change optimizer settings live, or any scenario key with a restart."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Static
+
+from tuisim.scenario import ScenarioError
+
+LIVE = (
+    ("lr", "learning rate", False),
+    ("momentum", "momentum", False),
+    ("weight_decay", "weight decay (L2)", False),
+    ("clip_norm", "clip gradient norm at (empty: off)", True),
+    ("clip_value", "clip gradient values at (empty: off)", True),
+)
+
+
+class SettingsScreen(ModalScreen[dict | None]):
+    """Returns {"live": {key: value}, "every": bool} or {"restart": (setting, scenario)}."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, focus_label: str, hparams: dict, check_override) -> None:
+        super().__init__()
+        self.focus_label = focus_label
+        self.hparams = hparams
+        self.check_override = check_override
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(f"[b]Settings[/b] · [dim]{self.focus_label}[/]", id="dialog-title")
+            yield Static("Live: applied between two steps, the run goes on.", classes="hint")
+            for key, text, optional in LIVE:
+                value = self.hparams.get(key)
+                with Horizontal(classes="field"):
+                    yield Label(text)
+                    yield Input("" if value is None else f"{value:g}", id=f"f-{key}", placeholder="off" if optional
+                                else "", type="text")
+            yield Checkbox("apply to every variant", True, id="every")
+            yield Static("Restart with any scenario key changed (as --set): e.g. model.depth=50, "
+                         "model.norm=\"batch\", train.optimizer=\"adam\", variant.1.model.init=\"orthogonal\"",
+                         classes="hint")
+            yield Input(placeholder="KEY=VALUE", id="override")
+            yield Static("", id="error")
+            with Horizontal(id="buttons"):
+                yield Button("Apply live", id="apply", variant="primary")
+                yield Button("Restart with change", id="restart")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#f-lr", Input).focus()
+
+    def _error(self, text: str) -> None:
+        self.query_one("#error", Static).update(f"[b red]{text}[/]")
+
+    def _live(self) -> dict | None:
+        changes = {}
+        for key, _, optional in LIVE:
+            raw = self.query_one(f"#f-{key}", Input).value.strip()
+            old = self.hparams.get(key)
+            if raw == "" or raw.lower() in ("off", "none"):
+                if optional:
+                    if old:
+                        changes[key] = None
+                    continue
+                self._error(f"{key}: a number is needed")
+                return None
+            try:
+                value = float(raw)
+            except ValueError:
+                self._error(f"{key}: {raw!r} is not a number")
+                return None
+            if old is None or value != float(old):
+                changes[key] = value
+        return changes
+
+    @on(Button.Pressed, "#apply")
+    @on(Input.Submitted, ".field Input")
+    def apply(self) -> None:
+        changes = self._live()
+        if changes is None:
+            return
+        self.dismiss({"live": changes, "every": self.query_one("#every", Checkbox).value})
+
+    @on(Button.Pressed, "#restart")
+    @on(Input.Submitted, "#override")
+    def restart(self) -> None:
+        setting = self.query_one("#override", Input).value.strip()
+        if "=" not in setting:
+            self._error("write KEY=VALUE, e.g. model.depth=50")
+            return
+        try:
+            scenario = self.check_override(setting)
+        except ScenarioError as e:
+            self._error(str(e))
+            return
+        self.dismiss({"restart": (setting, scenario)})
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,151 @@
+"""The loss plot: train loss (lines) and test loss (dots) per variant, drawn by plotext.
+
+Each plot owns its plotext figure (no global `plt` state). The x axis spans the whole
+run, so curves grow left to right instead of being rescaled; the y axis turns
+logarithmic when the losses span more than a decade. A variant that diverged gets a
+vertical marker at its step.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from plotext._figure import _figure_class as Figure
+from rich.console import Group
+from rich.style import Style
+from rich.text import Text
+
+from ..format import log10_safe, num
+from .panel import Panel
+
+
+@dataclass
+class Curve:
+    label: str
+    rgb: tuple[int, int, int]
+    steps: np.ndarray
+    loss: np.ndarray
+    test_steps: np.ndarray
+    test_loss: np.ndarray
+    diverged_at: int | None = None
+
+
+def bin_mean(x: np.ndarray, y: np.ndarray, total: int, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of y over `bins` equal slices of [0, total) of x (empty slices dropped)."""
+    if len(x) == 0:
+        return x, y
+    b = np.minimum((x * bins / max(total, 1)).astype(np.int64), bins - 1)
+    sums = np.bincount(b, weights=y, minlength=bins)
+    counts = np.bincount(b, minlength=bins)
+    xs = np.bincount(b, weights=x, minlength=bins)
+    ok = counts > 0
+    return xs[ok] / counts[ok], sums[ok] / counts[ok]
+
+
+def decade_ticks(lo: float, hi: float, rows: int) -> tuple[list[float], list[str]]:
+    """log10 positions and labels of ticks between lo and hi (log10 values)."""
+    pos: list[float] = []
+    labs: list[str] = []
+    span = max(hi - lo, 1e-9)
+    subs = (1, 2, 5) if span <= 2.5 and rows >= 8 else (1,)
+    step = 1 if span / max(rows // 3, 1) <= 1 else int(math.ceil(span / max(rows // 3, 1)))
+    for e in range(int(math.floor(lo)), int(math.ceil(hi)) + 1):
+        if e % step:
+            continue
+        for s in subs:
+            p = e + math.log10(s)
+            if lo - 1e-9 <= p <= hi + 1e-9:
+                pos.append(p)
+                labs.append(f"{s}e{e}" if abs(e) >= 4 else num(s * 10.0 ** e, 2))
+    if len(pos) < 2:
+        mid = (lo + hi) / 2
+        pos, labs = [lo, mid, hi], [num(10 ** lo, 2), num(10 ** mid, 2), num(10 ** hi, 2)]
+    return pos, labs
+
+
+def build_plot(curves: list[Curve], total: int, width: int, height: int, muted_rgb=None) -> tuple[str, bool]:
+    """The plot as an ANSI string, and whether the y axis is logarithmic."""
+    f = Figure()
+    f.plotsize(width, height)
+    f.theme("clear")
+    if muted_rgb is not None:
+        f.ticks_color(muted_rgb)
+    finite = [c.loss[np.isfinite(c.loss) & (c.loss > 0)] for c in curves]
+    vals = np.concatenate(finite + [c.test_loss[np.isfinite(c.test_loss) & (c.test_loss > 0)] for c in curves])
+    log = bool(len(vals)) and vals.max() / max(vals.min(), 1e-300) > 10
+    tr = log10_safe if log else (lambda a: a)
+    bins = max(8, 2 * width)
+    for c in curves:
+        ok = np.isfinite(c.loss) & ((c.loss > 0) if log else True)
+        if ok.any():
+            x, y = bin_mean(c.steps[ok], tr(c.loss[ok]), total, bins)
+            f.plot(x.tolist(), y.tolist(), color=c.rgb, marker="braille")
+        okt = np.isfinite(c.test_loss) & ((c.test_loss > 0) if log else True)
+        if okt.any():
+            x, y = bin_mean(c.test_steps[okt], tr(c.test_loss[okt]), total, max(8, width // 2))
+            f.scatter(x.tolist(), y.tolist(), color=c.rgb, marker="•")
+        if c.diverged_at is not None:
+            f.vline(c.diverged_at, c.rgb)
+    f.xlim(0, max(total, 1))
+    if len(vals):
+        lo, hi = (float(np.log10(vals.min())), float(np.log10(vals.max()))) if log else (float(vals.min()),
+                                                                                        float(vals.max()))
+        if hi - lo < 1e-9:
+            lo, hi = lo - 0.5, hi + 0.5
+        pad = (hi - lo) * 0.04
+        f.ylim(lo - pad, hi + pad)
+        if log:
+            f.yticks(*decade_ticks(lo - pad, hi + pad, height))
+    xt = [round(total * k / 4) for k in range(5)] if width >= 40 else [0, total // 2, total]
+    f.xticks(xt, [str(v) for v in xt])
+    return f.build(), log
+
+
+def legend(curves: list[Curve], muted: Style, width: int) -> Text:
+    t = Text(no_wrap=True, overflow="ellipsis")
+    for c in curves:
+        t.append("━━ ", Style(color=f"rgb{c.rgb}"))
+        t.append(c.label, Style(color=f"rgb{c.rgb}"))
+        if c.diverged_at is not None:
+            t.append(f" ✗{c.diverged_at}", Style(color=f"rgb{c.rgb}", bold=True))
+        t.append("  ")
+    t.append("• test", muted)
+    return t
+
+
+class LossPlot(Panel):
+    """Train and test loss of every variant over the run."""
+
+    MIN_INTERVAL = 0.75  # a plotext build costs 10-40 ms
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.border_title = "Loss"
+
+    def _rgb(self, style: Style) -> tuple[int, int, int]:
+        if style.color is None:
+            return (200, 200, 200)
+        tc = style.color.get_truecolor()
+        return (tc.red, tc.green, tc.blue)
+
+    def build(self):
+        views = self.views
+        w, h = self.content_region.width, self.content_region.height
+        curves = []
+        total = max(v.total for v in views)
+        for v in views:
+            steps = v.column("step")
+            loss = v.column("loss").copy()
+            div = v.column("diverged")
+            loss[div > 0] = np.nan  # the diverged step's loss would squash the axis
+            tl = v.column("test_loss")
+            ok = ~np.isnan(tl)
+            curves.append(Curve(v.label, self._rgb(self.variant_style(v.index)), steps, loss, steps[ok], tl[ok],
+                                v.diverged_at))
+        muted = self.style_of("muted")
+        plot, log = build_plot(curves, total, w, max(h - 1, 4), self._rgb(muted) if muted.color else None)
+        self.border_title = "Loss · log scale" if log else "Loss"
+        return Group(legend(curves, muted, w), Text.from_ansi(plot, no_wrap=True))

@@ -1,0 +1,149 @@
+"""`Panel`: the bordered, focusable base of the run screen's panels, and the data they share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import time
+
+from rich.console import RenderableType
+from rich.style import Style
+from rich.text import Text
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.widget import Widget
+
+from tuisim.run.history import History
+
+N_VARIANT_COLORS = 6
+HEALTH = ("vanishing", "healthy", "exploding")
+
+
+@dataclass
+class VariantView:
+    """One variant as the panels see it at one refresh: `n` records of `history`."""
+
+    index: int
+    label: str
+    status: str  # ready, pretraining, running, done, diverged
+    step: int
+    total: int
+    diverged_at: int | None
+    activation: str
+    norm: str
+    history: History
+    n: int
+    lr: float
+    note: str = ""  # pretraining progress
+
+    @classmethod
+    def of(cls, index: int, run) -> "VariantView":
+        model = run.variant.model
+        return cls(index=index, label=run.label, status=run.status, step=run.step, total=run.total_steps,
+                   diverged_at=run.diverged_at, activation=str(model.get("activation", "")),
+                   norm=str(model.get("norm", "none")), history=run.history, n=run.history.n,
+                   lr=float(run.opt.lr_at(max(run.step - 1, 0))), note=run.pretrain_status)
+
+    def column(self, name: str):
+        return self.history.column(name)[: self.n]
+
+    def latest(self, name: str):
+        """The last record's per-layer row, or None before the first record."""
+        return self.history.column(name)[self.n - 1] if self.n else None
+
+    @property
+    def layers(self) -> int:
+        return self.history.layers
+
+    @property
+    def state(self) -> str:
+        if self.status == "diverged":
+            return f"diverged at step {self.diverged_at}"
+        if self.note:
+            return self.note
+        return self.status
+
+
+class Panel(Widget, can_focus=True):
+    """A bordered panel that draws `build()` (a Rich renderable) through the line API,
+    caching the lines until new data arrives: converting a renderable costs far more
+    than drawing cached lines, and the UI thread must leave the engine its GIL.
+    Its component classes give the colours every panel shares: one per variant, and
+    the three gradient health classes."""
+
+    COMPONENT_CLASSES = {f"variant--{i}" for i in range(N_VARIANT_COLORS)} | {
+        "health--vanishing", "health--healthy", "health--exploding", "panel--muted", "panel--axis",
+        "panel--warning"}
+    MIN_INTERVAL = 0.0  # seconds between two redraws for new data (0: every frame)
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.views: list[VariantView] = []
+        self.placeholder = "waiting for the first step…"
+        self._strips: list[Strip] | None = None
+        self._strips_size: Size | None = None
+        self._drawn_at = 0.0
+        self._pending = False
+
+    def show(self, views: list[VariantView], force: bool = False) -> None:
+        """New data to draw (at most every MIN_INTERVAL seconds unless forced)."""
+        self.views = views
+        wait = self.MIN_INTERVAL - (time.monotonic() - self._drawn_at)
+        if not force and wait > 0:
+            if not self._pending:
+                self._pending = True
+                self.set_timer(wait, self._flush)
+            return
+        self._flush()
+
+    def _flush(self) -> None:
+        self._pending = False
+        self.redraw()
+
+    def redraw(self) -> None:
+        self._strips = None
+        self.refresh()
+
+    def build(self) -> RenderableType:
+        return Text("")
+
+    def empty(self) -> bool:
+        return not self.views or not any(v.n for v in self.views)
+
+    def render_line(self, y: int) -> Strip:
+        size = self.content_size
+        if self._strips is None or self._strips_size != size:
+            self._drawn_at = time.monotonic()
+            self._strips_size = size
+            renderable = Text(self.placeholder, style=self.style_of("muted")) if self.empty() else self.build()
+            console = self.app.console
+            options = console.options.update(width=size.width, height=size.height,
+                                             no_wrap=True, highlight=False)
+            lines = console.render_lines(renderable, options, style=self.rich_style, pad=True, new_lines=False)
+            self._strips = [Strip(line, size.width) for line in lines[: size.height]]
+        if y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(size.width, self.rich_style)
+
+    def on_resize(self) -> None:
+        self.redraw()
+
+    def component_style(self, name: str) -> Style:
+        """A component class's style, cached until the styles change."""
+        cache = self.__dict__.setdefault("_tuisim_styles", {})
+        if name not in cache:
+            cache[name] = self.get_component_rich_style(name, partial=True)
+        return cache[name]
+
+    def notify_style_update(self) -> None:
+        self.__dict__.pop("_tuisim_styles", None)
+        super().notify_style_update()
+
+    def variant_style(self, index: int) -> Style:
+        return self.component_style(f"variant--{index % N_VARIANT_COLORS}")
+
+    def health_styles(self) -> dict[str, Style]:
+        return {h: self.component_style(f"health--{h}") for h in HEALTH}
+
+    def style_of(self, name: str) -> Style:
+        return self.component_style(f"panel--{name}")

@@ -1,0 +1,113 @@
+"""The one-line title bar and status bar of the run screen."""
+
+from __future__ import annotations
+
+import time
+
+from rich.style import Style
+from rich.text import Text
+from textual.widget import Widget
+
+from ..driver import speed_label
+from ..format import num
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+class TitleBar(Widget):
+    """tuisim · the scenario's title · its lessons."""
+
+    COMPONENT_CLASSES = {"title-bar--app", "title-bar--lessons"}
+    DEFAULT_CSS = "TitleBar { height: 1; }"
+
+    def __init__(self, title: str, lessons: list[str], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.title_text = title
+        self.lessons = lessons
+
+    def render(self):
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append(" tuisim ", self.get_component_rich_style("title-bar--app"))
+        t.append(f" {self.title_text}", Style(bold=True))
+        if self.lessons:
+            t.append("  " + " ".join(self.lessons), self.get_component_rich_style("title-bar--lessons"))
+        return t
+
+
+class StatusBar(Widget):
+    """Run state, step, speed, learning rate and each variant's state, from the driver."""
+
+    COMPONENT_CLASSES = {"status-bar--state", "status-bar--busy", "status-bar--muted", "status-bar--error",
+                         "status-bar--ok"}
+    DEFAULT_CSS = "StatusBar { height: 1; }"
+
+    def __init__(self, *, id: str | None = None, deterministic: bool = False) -> None:
+        super().__init__(id=id)
+        self.driver = None
+        self.focus_index = 0
+        self.error: str | None = None
+        self.deterministic = deterministic
+
+    def update_if_changed(self) -> None:
+        """Redraw only when the text changed (called every frame)."""
+        text = self._text()
+        if text.plain != getattr(self, "_shown", None):
+            self._shown = text.plain
+            self.refresh()
+
+    def render(self):
+        return self._text()
+
+    def _text(self) -> Text:
+        c = self.get_component_rich_style
+        muted = c("status-bar--muted")
+        t = Text(no_wrap=True, overflow="ellipsis")
+        d = self.driver
+        if self.error:
+            t.append(f" ✗ {self.error}", c("status-bar--error"))
+            return t
+        if d is None or d.phase in ("starting", "building"):
+            t.append(f" {self._spin()} preparing the networks…", c("status-bar--busy"))
+            return t
+        session = d.session
+        if d.phase == "compiling":
+            notes = [r.pretrain_status for r in session.runs if r.pretrain_status]
+            if notes:
+                t.append(f" {self._spin()} {notes[0]}…", c("status-bar--busy"))
+            else:
+                secs = "" if self.deterministic else f" {time.monotonic() - d.phase_since:.0f} s"
+                t.append(f" {self._spin()} compiling the engine (first run only)…{secs}", c("status-bar--busy"))
+            return t
+        if d.phase == "finished":
+            t.append(" ✓ finished ", c("status-bar--ok"))
+        elif d.paused:
+            t.append(" ⏸ paused ", c("status-bar--state"))
+        else:
+            t.append(" ▶ running ", c("status-bar--state"))
+        total = max(r.total_steps for r in session.runs)
+        t.append(f" step {d.step}/{total}")
+        if not self.deterministic and d.phase != "finished":
+            rate = d.rate
+            t.append(f" · {rate:.0f} steps/s" if rate == rate else " · – steps/s", muted)
+        t.append(f" · speed {speed_label(d.speed)}", muted)
+        runs = session.runs
+        focus = runs[self.focus_index % len(runs)]
+        t.append(f" · lr {num(focus.opt.lr_at(max(focus.step - 1, 0)))}")
+        if len(runs) > 1:
+            t.append(f" ({focus.label})", muted)
+        t.append("  ")
+        for r in runs:
+            if r.status == "diverged":
+                t.append(f" {r.label}: diverged at step {r.diverged_at}", c("status-bar--error"))
+            elif r.status == "done":
+                t.append(f" {r.label}: done", c("status-bar--ok"))
+            else:
+                t.append(f" {r.label}: {r.pretrain_status or r.status}", muted)
+            t.append(" ·", muted)
+        t.right_crop(2)
+        return t
+
+    def _spin(self) -> str:
+        if self.deterministic:
+            return SPINNER[0]
+        return SPINNER[int(time.monotonic() * 10) % len(SPINNER)]
