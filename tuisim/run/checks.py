@@ -11,9 +11,9 @@ from tuisim.scenario.metrics import METRICS
 
 from .variant_run import DIVERGED, VariantRun
 
-# measured on hidden layers only (the output layer has no activation): "mean", "min" and
+# activation statistics are about hidden layers (the output layer has no activation): "mean", "min" and
 # "max" over layers leave the output layer out
-HIDDEN_ONLY = ("saturated", "dead")
+HIDDEN_ONLY = ("act_mean", "act_std", "saturated", "dead")
 RATIOS = {"grad_norm_ratio": "grad_norm", "delta_norm_ratio": "delta_norm", "update_ratio_ratio": "update_ratio"}
 
 
