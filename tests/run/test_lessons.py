@@ -41,3 +41,11 @@ def test_there_is_a_lesson_for_every_claim():
     claims = set(re.findall(r"^- (L[1-8]\.\d+)", lessons_md.read_text(encoding="utf-8"), re.M)) - {"L5.3"}
     covered = {lesson for p in SCENARIOS for lesson in load_scenario(p).lessons}
     assert not claims - covered, f"lessons without a scenario: {sorted(claims - covered, key=lambda s: [int(x) for x in s[1:].split('.')])}"
+
+
+def test_readme_lists_every_lesson():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    missing = [p.stem for p in SCENARIOS if not p.stem.startswith("sweep_") and f"`{p.stem}`" not in readme]
+    assert not missing, f"README.md's lesson table lacks {missing}"
