@@ -46,7 +46,7 @@ def test_bars_side_by_side_on_a_fixed_axis():
     assert "out" in out and note == ""
     lines = out.splitlines()
     first, last = lines[1], lines[21]
-    assert first.lstrip().startswith("1 ") and last.lstrip().startswith("out")
+    assert first.lstrip().startswith("0 ") and last.lstrip().startswith("out")
     # the same value draws the same bar in both frames: the axis does not rescale
     again, _ = render_bars([BarColumn("sigmoid", Style(), "", sig * 1e6), BarColumn("relu", Style(), "", relu)],
                            80, 30, STYLES)

@@ -39,8 +39,11 @@ def pct(v: float) -> str:
 
 
 def layer_name(i: int, layers: int) -> str:
-    """Linear layer i (0 = input side) of `layers`: "1".."depth", the last is "out"."""
-    return "out" if i == layers - 1 else str(i + 1)
+    """Linear layer i (0 = input side) of `layers`: "0".."depth-1", the last is "out".
+
+    0-based, like the state dict's `layers.{i}`, the records' per-layer lists and the
+    expectations' `layer`, so a number read on screen means the same everywhere."""
+    return "out" if i == layers - 1 else str(i)
 
 
 def sample_rows(n: int, rows: int) -> np.ndarray:
