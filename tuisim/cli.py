@@ -5,6 +5,8 @@
     tuisim run FILE|NAME        run a scenario (--headless, --out DIR, --every K, --set k=v, --check)
     tuisim list                 the bundled lessons
     tuisim check FILE           validate a scenario file
+    tuisim sweep FILE|NAME      run a scenario's [sweep]: a map of many runs (--grid k=v1,v2, --workers N,
+                                --scheduler ADDRESS|local, --out DIR, --resume, --quick, --check)
     tuisim bench                time the engine against the NumPy reference
 """
 
@@ -15,7 +17,7 @@ import os
 import sys
 
 DEFAULT_SCENARIO = "vanishing_sigmoid"
-COMMANDS = ("run", "list", "check", "bench", "serve")
+COMMANDS = ("run", "list", "check", "bench", "serve", "sweep")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
         epilog="also:\n  tuisim                 the app's lesson browser (headless default lesson without a terminal)\n"
                "  tuisim FILE|NAME       open a scenario in the app (--fps N, --screenshots DIR, --headless)\n\n"
                "examples:\n  tuisim list\n  tuisim vanishing_sigmoid\n"
-               "  tuisim run vanishing_sigmoid --headless --check --out runs/vs\n")
+               "  tuisim run vanishing_sigmoid --headless --check --out runs/vs\n"
+               "  tuisim sweep sweep_tanh_phase --quick --check\n")
     from tuisim import __version__
 
     p.add_argument("--version", action="version", version=f"tuisim {__version__}")
@@ -50,6 +53,25 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--seconds", type=float, default=0.25, help="time per repeat and engine (default 0.25)")
     b.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     b.add_argument("--no-startup", action="store_true", help="skip the cold-compile and warm-start measurements")
+    w = sub.add_parser("sweep", help="run a scenario's [sweep]: one run per point and seed, a map of the measure")
+    w.add_argument("scenario", help="a scenario file, or the name of a bundled one (see `tuisim list`)")
+    w.add_argument("--grid", action="append", default=[], metavar="KEY=VALUES",
+                   help="add or replace an axis: --grid model.depth=5,10,20 --grid train.lr=1e-4:1:9:log "
+                        "(from:to:num, :log for equal ratios; repeatable)")
+    w.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="override a key at every point, e.g. --set steps=200 (repeatable)")
+    w.add_argument("--seeds", type=_positive, metavar="N", help="runs per point (default: the file's seeds)")
+    w.add_argument("--quick", action="store_true", help="the shortened grid of [sweep.quick]")
+    w.add_argument("--workers", type=int, metavar="N",
+                   help="worker processes (default: one per core; 0: run in this process, one after another)")
+    w.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on a Dask cluster (tuisim[dask]): its scheduler's address, or `local` for a Dask "
+                        "LocalCluster of --workers processes")
+    w.add_argument("--out", metavar="DIR", help="write DIR/sweep.csv (a row per run, as they finish) and "
+                                                "DIR/sweep.json")
+    w.add_argument("--resume", action="store_true", help="continue the sweep in --out DIR: skip the runs already "
+                                                         "in its sweep.csv")
+    w.add_argument("--check", action="store_true", help="check the [[sweep.expect]] claims; exit 1 if one fails")
     s = sub.add_parser("serve", help="serve the app to a browser on localhost (textual-serve)")
     s.add_argument("scenario", nargs="?")
     s.add_argument("--port", type=int, default=8000)
@@ -109,6 +131,8 @@ def _main(argv: list[str]) -> int:
         from tuisim.bench import main as bench_main
 
         return bench_main(args)
+    if args.command == "sweep":
+        return _sweep(args)
     if args.command == "serve":
         from tuisim.app.serve import serve
 
@@ -165,6 +189,23 @@ def _run(args) -> int:
     return 1 if any(not r.passed for r in results) else 0
 
 
+def _sweep(args) -> int:
+    from tuisim.sweep import SweepError, SweepRun, load_sweep
+    from tuisim.sweep.headless import run_sweep_headless
+
+    if args.resume and not args.out:
+        raise SweepError("--resume continues the sweep written to --out DIR: give --out")
+    if args.workers is not None and args.workers < 0:
+        raise SweepError(f"--workers must be >= 0, not {args.workers}")
+    plan = load_sweep(args.scenario, args.overrides, args.grid, quick=args.quick, seeds=args.seeds)
+    sweep = SweepRun(plan, workers=args.workers, scheduler=args.scheduler, out_dir=args.out, resume=args.resume)
+    results = run_sweep_headless(sweep, check=args.check)
+    if args.out:
+        print(f"\nwrote {args.out}/sweep.csv and sweep.json", file=sys.stderr)
+    failed_runs = any(r.status != "ok" for r in sweep.results.results)
+    return 1 if failed_runs or any(not c.passed and not c.skipped for c in results) else 0
+
+
 def _list() -> int:
     from tuisim.scenario import bundled_scenarios, load_scenario
 
@@ -195,6 +236,14 @@ def _check(args) -> int:
 
     sc = load_scenario(args.scenario, args.overrides)
     n = len(sc.variants)
+    sweep = ""
+    if sc.sweep is not None:
+        points = 1
+        for axis in sc.sweep.axes:
+            points *= len(axis.values)
+        k = len(sc.sweep.expects)
+        sweep = (f"; a sweep of {points} point{'s' * (points != 1)} x {sc.sweep.seeds} seed"
+                 f"{'s' * (sc.sweep.seeds != 1)}, {k} claim{'s' * (k != 1)} about the map")
     print(f"{sc.path or args.scenario}: ok ({sc.title!r}; {n} variant{'s' * (n != 1)}, "
-          f"{len(sc.expects)} expectation{'s' * (len(sc.expects) != 1)}, {sc.steps} steps)")
+          f"{len(sc.expects)} expectation{'s' * (len(sc.expects) != 1)}, {sc.steps} steps{sweep})")
     return 0

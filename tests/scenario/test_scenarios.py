@@ -150,9 +150,11 @@ def test_pretrain_defaults_and_disabling():
     assert sc.variants[1].pretrain is None
 
 
-def test_sweep_passes_through():
-    sc = parse(MINIMAL + '[sweep]\nkey = "model.depth"\nvalues = [2, 4, 8]\n')
-    assert sc.sweep == {"key": "model.depth", "values": [2, 4, 8]}
+def test_sweep_is_validated():
+    """(The sweep format's own tests are in tests/sweep/.)"""
+    sc = parse(MINIMAL + '[sweep]\n[[sweep.axis]]\nkey = "model.depth"\nvalues = [2, 4, 8]\n')
+    assert [(a.key, a.values) for a in sc.sweep.axes] == [("model.depth", (2, 4, 8))]
+    assert "key is a [[sweep.axis]] key" in problems(MINIMAL + '[sweep]\nkey = "model.depth"\n')
 
 
 def test_problems_in_a_shared_base_are_reported_once():

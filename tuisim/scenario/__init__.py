@@ -14,8 +14,10 @@ from .load import bundled_dir, bundled_scenarios, find_scenario, load_scenario, 
 from .metrics import METRICS, Metric
 from .model import Expect, Scenario, Variant
 from .reference import format_reference_markdown
+from .sweep import Axis, Sweep, SweepExpect
+from .sweep_keys import MEASURES, QUANTITIES, Measure
 
-__all__ = ["EXPECT_PARAMS", "METRICS", "PRETRAIN_PARAMS", "RUN_PARAMS", "TOP_PARAMS", "TRAIN_PARAMS",
+__all__ = ["Axis", "MEASURES", "Measure", "QUANTITIES", "Sweep", "SweepExpect", "EXPECT_PARAMS", "METRICS", "PRETRAIN_PARAMS", "RUN_PARAMS", "TOP_PARAMS", "TRAIN_PARAMS",
            "VARIANT_PARAMS", "Expect", "Metric", "Problem", "Scenario", "ScenarioError", "Variant", "bundled_dir",
            "bundled_scenarios", "find_scenario", "format_reference_markdown", "load_scenario", "parse_scenario",
            "parse_value"]

@@ -119,7 +119,7 @@ TABLES = {
     "pretrain": "optional greedy layer-wise autoencoder pretraining",
     "variant": "runs compared side by side, each the base tables plus overrides (an array of tables)",
     "expect": "claims checked by `tuisim run --check` and the test suite (an array of tables)",
-    "sweep": "reserved for parameter sweeps; accepted and passed through untouched",
+    "sweep": "a map: axes over any keys, the measure each cell shows, claims about the map (`tuisim sweep`)",
 }
 ARRAY_TABLES = ("variant", "expect")
 

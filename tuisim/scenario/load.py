@@ -14,6 +14,7 @@ from tuisim.data.keys import found
 from .errors import Problem, ScenarioError
 from .model import Scenario
 from .report import Report
+from .sweep import apply_grid
 from .validate import validate
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
@@ -51,8 +52,9 @@ def find_scenario(name: str | Path) -> Path:
     raise ScenarioError([Problem(str(name), None, None, f"no such scenario file or bundled scenario{hint}{known}")])
 
 
-def load_scenario(path_or_name: str | Path, overrides: Sequence[str] = ()) -> Scenario:
-    """Find, read and validate a scenario. Raises ScenarioError with every problem."""
+def load_scenario(path_or_name: str | Path, overrides: Sequence[str] = (), grid: Sequence[str] = ()) -> Scenario:
+    """Find, read and validate a scenario, with `--set` overrides and `--grid` axes (see
+    sweep.apply_grid). Raises ScenarioError with every problem."""
     path = find_scenario(path_or_name)
     given = Path(path_or_name).expanduser()
     label = str(path_or_name) if given.is_file() else path.name
@@ -63,11 +65,11 @@ def load_scenario(path_or_name: str | Path, overrides: Sequence[str] = ()) -> Sc
                                                         f"UTF-8")]) from None
     except OSError as e:
         raise ScenarioError([Problem(label, None, None, f"cannot be read: {e.strerror}")]) from None
-    return parse_scenario(text, path, overrides, file_label=label)
+    return parse_scenario(text, path, overrides, file_label=label, grid=grid)
 
 
 def parse_scenario(text: str, path: Path | None = None, overrides: Sequence[str] = (), *,
-                   file_label: str | None = None) -> Scenario:
+                   file_label: str | None = None, grid: Sequence[str] = ()) -> Scenario:
     """Validate a scenario's text; `path` (the file it came from) anchors relative data
     paths and names the scenario. Raises ScenarioError with every problem."""
     path = Path(path) if path is not None else None
@@ -80,6 +82,8 @@ def parse_scenario(text: str, path: Path | None = None, overrides: Sequence[str]
     report = Report(label, text, origins)
     for setting in overrides:
         apply_override(doc, setting, report, origins)
+    for setting in grid:
+        apply_grid(doc, setting, report, origins)
     base_dir = path.resolve().parent if path is not None else Path.cwd()
     name = path.stem if path is not None else "scenario"
     return validate(doc, report, path=path, name=name, source=text, base_dir=base_dir)

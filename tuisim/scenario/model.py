@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tuisim.core.params import OPTIMIZER_PARAMS
+
+if TYPE_CHECKING:
+    from .sweep_model import Sweep
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ class Scenario:
     data: dict[str, Any]  # the base [data], validated, defaults filled
     variants: list[Variant]
     expects: list[Expect]
-    sweep: dict[str, Any] | None
+    sweep: Sweep | None  # [sweep], validated (tuisim.scenario.sweep)
     source: str
 
     @property

@@ -12,6 +12,7 @@ from tuisim.data import DATA_PARAMS, DATASETS
 
 from .keys import ARRAY_TABLES, EXPECT_PARAMS, PRETRAIN_PARAMS, RUN_PARAMS, TABLES, TOP_PARAMS, VARIANT_PARAMS
 from .metrics import METRICS
+from .sweep_keys import AXIS_PARAMS, MEASURES, QUANTITIES, QUICK_PARAMS, SWEEP_EXPECT_PARAMS, SWEEP_PARAMS
 
 # Defaults that are rules rather than values.
 DEFAULT_WORDS = {
@@ -105,6 +106,29 @@ def metrics_table() -> str:
     return "\n".join(rows)
 
 
+def measures_table() -> str:
+    rows = ["| measure | takes | good | scale | meaning |", "|---|---|---|---|---|"]
+    for name, m in MEASURES.items():
+        metric = METRICS.get(name)
+        takes = []
+        if metric is not None and metric.layered:
+            takes.append("`layer`")
+        if metric is not None and metric.at is not None:
+            takes.append("`at`")
+        if name == "steps_to_loss":
+            takes.append("`threshold`")
+        good = {"high": "high", "low": "low"}.get(m.better, "—")
+        rows.append(f"| `{name}` | {', '.join(takes) or '—'} | {good} | {'log' if m.log else 'linear'} | "
+                    f"{_cell(m.doc)} |")
+    return "\n".join(rows)
+
+
+def quantities_table() -> str:
+    rows = ["| quantity | meaning |", "|---|---|"]
+    rows += [f"| `{name}` | {_cell(doc)} |" for name, doc in QUANTITIES.items()]
+    return "\n".join(rows)
+
+
 def format_reference_markdown() -> str:
     """Every table and key of the scenario format (type, default, allowed values, meaning),
     the datasets and the expectation metrics, as markdown."""
@@ -128,6 +152,16 @@ def format_reference_markdown() -> str:
         "### [[expect]]\n\nOne table per claim; it passes when every comparison given holds.\n\n"
         + params_table("expect", EXPECT_PARAMS),
         "### Metrics\n\n" + metrics_table(),
+        "### [sweep]\n\nA map over the scenario: every combination of the axes' values, each variant a series, "
+        "each point run `seeds` times (`tuisim sweep`).\n\n" + params_table("sweep", SWEEP_PARAMS),
+        "### [[sweep.axis]]\n\nOne table per axis: `key` and its `values`, or a range (`from`, `to` and `num` or "
+        "`step`).\n\n" + params_table("axis", AXIS_PARAMS),
+        "### [sweep.quick]\n\n" + params_table("quick", QUICK_PARAMS),
+        "### [[sweep.expect]]\n\nOne table per claim about the map; it passes when every comparison given "
+        "holds.\n\n" + params_table("sweep_expect", SWEEP_EXPECT_PARAMS)
+        + "\n\nThe quantities:\n\n" + quantities_table(),
+        "### Sweep measures\n\nWhat a cell shows: the sweep's own measures, then every [[expect]] metric, read "
+        "as an expectation reads it. `good` and `scale` guide the map's colours.\n\n" + measures_table(),
     ]
     return "\n\n".join(parts) + "\n"
 

@@ -12,6 +12,7 @@ from .expects import read_expects
 from .keys import TABLES, TOP_PARAMS, elsewhere
 from .model import Scenario
 from .report import Report
+from .sweep import read_sweep
 from .tables import SECTIONS, check_section, table_value
 from .variants import Merger, read_variants
 
@@ -46,7 +47,6 @@ def validate(doc: dict[str, Any], report: Report, *, path: Path | None, name: st
             report.add(("data", keys[0]), message)
     if data is not None and data["path"] is not None:
         data["path"] = str((base_dir / Path(data["path"]).expanduser()).resolve())
-    sweep = table_value(report, doc, "sweep", ())
 
     # the variants, merged and checked as a whole
     raw_variants = _array(report, doc, "variant")
@@ -57,6 +57,9 @@ def validate(doc: dict[str, Any], report: Report, *, path: Path | None, name: st
 
     # the expectations
     expects = read_expects(report, _array(report, doc, "expect"), by_label, steps)
+
+    # the sweep: axes, measure and claims about the map
+    sweep = read_sweep(report, doc.get("sweep"), raw_variants, [s.label for s in specs], by_label, steps)
 
     report.raise_if_any()
     return Scenario(

@@ -1,0 +1,203 @@
+"""Checking [[sweep.expect]] claims against a sweep's results (the means over seeds)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from tuisim.scenario.sweep import VARIANT_AXIS, SweepExpect
+
+from .view import SweepResults
+
+
+@dataclass
+class SweepCheck:
+    expect: SweepExpect
+    value: float | str | None
+    passed: bool
+    text: str
+    skipped: str = ""  # why the claim could not be read off this grid (then it neither passes nor fails)
+
+    def line(self) -> str:
+        mark = "SKIP" if self.skipped else ("PASS" if self.passed else "FAIL")
+        claim = f"  {self.expect.claim}" if self.expect.claim else ""
+        return f"{mark}  {self.text}{claim}"
+
+
+class _Skip(Exception):
+    pass
+
+
+def check_sweep(results: SweepResults) -> list[SweepCheck]:
+    return [check_sweep_expect(e, results) for e in results.grid.sweep.expects]
+
+
+def check_sweep_expect(e: SweepExpect, results: SweepResults) -> SweepCheck:
+    desc = _describe(e, series=len(results.grid.variants) > 1)
+    means = results.means()
+    try:
+        value = _quantity(e, results, means, e.variant, dict(e.at))
+        if e.relative_to is not None or e.relative_at is not None:
+            other = e.relative_to if e.relative_to is not None else e.variant
+            at = {**dict(e.at), **dict(e.relative_at or ())}
+            base = _quantity(e, results, means, other, at)
+            value = _divide(value, base)
+            rel = []
+            if e.relative_to is not None:
+                rel.append(repr(e.relative_to))
+            if e.relative_at is not None:
+                rel.append("at " + _point(e.relative_at))
+            desc += " / the same of " + " ".join(rel)
+    except _Skip as why:
+        return SweepCheck(e, None, False, f"{desc}: not checked: {why}", skipped=str(why))
+    passed, rule = _compare(value, e)
+    return SweepCheck(e, value, passed, f"{desc} = {_fmt(value)} ({rule})")
+
+
+def _quantity(e: SweepExpect, results: SweepResults, means: np.ndarray, variant: str | None, at: dict):
+    grid = results.grid
+    index: list = []
+    free: list[int] = []
+    along = e.axis
+    for k, axis in enumerate(grid.axes):
+        if axis.key == VARIANT_AXIS:
+            if along == VARIANT_AXIS:
+                index.append(slice(None))
+            else:
+                index.append(grid.variants.index(variant))
+            continue
+        if axis.key == along:
+            index.append(slice(None))
+        elif axis.key in at:
+            i = _find(axis, at[axis.key])
+            if i is None:
+                raise _Skip(f"{axis.key} = {at[axis.key]!r} is not in this grid")
+            index.append(i)
+        else:
+            index.append(slice(None))
+            free.append(k)
+    if along is not None and grid.axis_index(along) is None:
+        raise _Skip(f"{along} is not an axis of this grid")
+    sub = means[tuple(index)]
+    # the axes still present, in order: the sliced ones; average the free ones
+    kept = [k for k, ix in enumerate(index) if isinstance(ix, slice)]
+    free_pos = tuple(kept.index(k) for k in free)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        reduced = np.nanmean(sub, axis=free_pos) if free_pos else sub
+    if e.quantity == "value":
+        v = float(reduced)
+        if math.isnan(v):
+            raise _Skip("no result at that cell")
+        return v
+    series = np.asarray(reduced, dtype=float)
+    axis_values = grid.axes[grid.axis_index(along)].values
+    ok = ~np.isnan(series)
+    if not ok.any():
+        raise _Skip(f"no result along {along}")
+    q = e.quantity
+    if q in ("argmax", "argmin"):
+        s = np.where(ok, series, -np.inf if q == "argmax" else np.inf)
+        return axis_values[int(np.argmax(s) if q == "argmax" else np.argmin(s))]
+    if q == "trend":
+        if ok.sum() < 3:
+            raise _Skip(f"a trend needs 3 or more values along {along}")
+        return _spearman(np.array(axis_values, dtype=float)[ok], series[ok])
+    hits = [i for i in range(len(series)) if ok[i] and (series[i] > e.level if q.endswith("above")
+                                                        else series[i] < e.level)]
+    if not hits:
+        return math.nan
+    return axis_values[hits[0] if q.startswith("first") else hits[-1]]
+
+
+def _find(axis, value):
+    for i, v in enumerate(axis.values):
+        if v == value or (isinstance(v, (int, float)) and isinstance(value, (int, float))
+                          and math.isclose(v, value, rel_tol=1e-9)):
+            return i
+    return None
+
+
+def _ranks(x: np.ndarray) -> np.ndarray:
+    order = np.argsort(x, kind="mergesort")
+    ranks = np.empty(len(x))
+    ranks[order] = np.arange(len(x), dtype=float)
+    for v in np.unique(x):  # ties share their mean rank
+        same = x == v
+        ranks[same] = ranks[same].mean()
+    return ranks
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    rx, ry = _ranks(x), _ranks(y)
+    rx, ry = rx - rx.mean(), ry - ry.mean()
+    denom = math.sqrt(float((rx * rx).sum() * (ry * ry).sum()))
+    return float((rx * ry).sum() / denom) if denom > 0 else 0.0
+
+
+def _divide(a, b) -> float:
+    if isinstance(a, str) or isinstance(b, str):
+        raise _Skip("a text cannot be divided")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.float64(a) / np.float64(b))
+
+
+def _compare(value, e: SweepExpect) -> tuple[bool, str]:
+    rules, ok = [], True
+    if e.equals is not None:
+        rules.append(f"equals {e.equals!r}" if isinstance(e.equals, str) else f"equals {e.equals}")
+        if isinstance(e.equals, str) or isinstance(value, str):
+            ok &= value == e.equals
+        else:
+            ok &= isinstance(value, (int, float)) and math.isclose(float(value), float(e.equals), rel_tol=1e-9)
+    if isinstance(value, str):
+        return bool(ok), ", ".join(rules)
+    v = float(value)
+    if e.below is not None:
+        rules.append(f"below {_fmt(e.below)}")
+        ok &= v < e.below
+    if e.above is not None:
+        rules.append(f"above {_fmt(e.above)}")
+        ok &= v > e.above
+    if e.between is not None:
+        lo, hi = e.between
+        rules.append(f"between {_fmt(lo)} and {_fmt(hi)}")
+        ok &= lo <= v <= hi
+    if math.isnan(v):
+        ok = False
+    return bool(ok), ", ".join(rules)
+
+
+def _point(pairs) -> str:
+    return ", ".join(f"{k}={_fmt(v)}" for k, v in pairs)
+
+
+def _describe(e: SweepExpect, series: bool) -> str:
+    who = f"{e.variant}: " if e.variant and series else ""
+    if e.quantity == "value":
+        s = f"{who}value"
+    elif e.quantity in ("argmax", "argmin", "trend"):
+        s = f"{who}{e.quantity} along {e.axis}"
+    else:
+        s = f"{who}{e.quantity} {_fmt(e.level)} along {e.axis}"
+    if e.at:
+        s += f" at {_point(e.at)}"
+    return s
+
+
+def _fmt(v) -> str:
+    if isinstance(v, str):
+        return repr(v)
+    if isinstance(v, bool):
+        return str(v)
+    if v is None:
+        return "-"
+    v = float(v)
+    if math.isnan(v) or math.isinf(v):
+        return str(v)
+    if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
+        return f"{v:.3g}"
+    return f"{v:.4g}"
