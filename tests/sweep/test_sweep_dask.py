@@ -1,6 +1,6 @@
 """The Dask path on a LocalCluster (`--scheduler local`): the same values as sequential
 runs; a task that raises is failed; a task whose worker dies is retried once.
-Skipped when Dask distributed is not installed (CI installs `.[test]` only)."""
+Skipped when Dask distributed is not installed (the `test` extra installs it)."""
 
 from __future__ import annotations
 
