@@ -93,6 +93,13 @@ def run_headless(scenario, *, out_dir=None, record_every: int = 1, check: bool =
     writer = RunWriter(out_dir, session, every=record_every) if out_dir else None
     progress = None if quiet else Progress(session, stderr)
     interrupted = False
+    if not quiet:
+        err = stderr or sys.stderr
+        print("loading the compiled engine (the very first run compiles it: about 30 s)...", file=err, flush=True)
+    from tuisim.core import warm_up
+
+    for dtype in sorted({r.net.config["dtype"] for r in session.runs}):
+        warm_up(dtype)  # so that no variant's time includes the compilation
     t0 = time.perf_counter()
 
     def on_chunk(s):
