@@ -5,8 +5,9 @@
     tuisim run FILE|NAME        run a scenario (--headless, --out DIR, --every K, --set k=v, --check)
     tuisim list                 the bundled lessons
     tuisim check FILE           validate a scenario file
-    tuisim sweep FILE|NAME      run a scenario's [sweep]: a map of many runs (--grid k=v1,v2, --workers N,
-                                --scheduler ADDRESS|local, --out DIR, --resume, --quick, --check)
+    tuisim sweep FILE|NAME      run a scenario's [sweep]: a map of many runs, drawn live in the app on a
+                                terminal, else headless (--grid k=v1,v2, --workers N, --scheduler
+                                ADDRESS|local, --out DIR, --resume, --quick, --check, --headless)
     tuisim bench                time the engine against the NumPy reference
 """
 
@@ -53,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--seconds", type=float, default=0.25, help="time per repeat and engine (default 0.25)")
     b.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     b.add_argument("--no-startup", action="store_true", help="skip the cold-compile and warm-start measurements")
-    w = sub.add_parser("sweep", help="run a scenario's [sweep]: one run per point and seed, a map of the measure")
+    w = sub.add_parser("sweep", help="run a scenario's [sweep]: one run per point and seed, a map of the measure "
+                                     "(in the app on a terminal, else headless)")
     w.add_argument("scenario", help="a scenario file, or the name of a bundled one (see `tuisim list`)")
     w.add_argument("--grid", action="append", default=[], metavar="KEY=VALUES",
                    help="add or replace an axis: --grid model.depth=5,10,20 --grid train.lr=1e-4:1:9:log "
@@ -71,7 +73,11 @@ def _parser() -> argparse.ArgumentParser:
                                                 "DIR/sweep.json")
     w.add_argument("--resume", action="store_true", help="continue the sweep in --out DIR: skip the runs already "
                                                          "in its sweep.csv")
-    w.add_argument("--check", action="store_true", help="check the [[sweep.expect]] claims; exit 1 if one fails")
+    w.add_argument("--check", action="store_true", help="check the [[sweep.expect]] claims; exit 1 if one fails "
+                                                        "(headless)")
+    w.add_argument("--headless", action="store_true", help="no app: progress on stderr, the map as a table on stdout")
+    w.add_argument("--fps", type=float, default=10.0, help="display refreshes per second in the app (default 10)")
+    w.add_argument("--screenshots", metavar="DIR", help="where the app saves screenshots (default: here)")
     s = sub.add_parser("serve", help="serve the app to a browser on localhost (textual-serve)")
     s.add_argument("scenario", nargs="?")
     s.add_argument("--port", type=int, default=8000)
@@ -197,6 +203,18 @@ def _sweep(args) -> int:
         raise SweepError("--resume continues the sweep written to --out DIR: give --out")
     if args.workers is not None and args.workers < 0:
         raise SweepError(f"--workers must be >= 0, not {args.workers}")
+    if not args.headless and not args.check and _interactive() and _app_available():
+        from tuisim.app.factory import make_app
+        from tuisim.app.sweep_driver import SweepSpec
+
+        spec = SweepSpec(args.scenario, tuple(args.overrides), tuple(args.grid), args.seeds, args.quick, args.workers,
+                         args.scheduler, args.out, args.resume)
+        spec.plan()  # every problem of the file, the command line or a point: exit 2 before the app starts
+        if args.scheduler is not None:
+            SweepRun(spec.plan(), workers=args.workers, scheduler=args.scheduler)  # SweepError without Dask
+        app = make_app(None, fps=args.fps, screenshots=args.screenshots, sweep=spec)
+        app.run()
+        return getattr(app, "return_code", 0) or 0
     plan = load_sweep(args.scenario, args.overrides, args.grid, quick=args.quick, seeds=args.seeds)
     sweep = SweepRun(plan, workers=args.workers, scheduler=args.scheduler, out_dir=args.out, resume=args.resume)
     results = run_sweep_headless(sweep, check=args.check)

@@ -2,11 +2,18 @@
 step, in the deterministic mode (no steps/s, no elapsed time). Update them with
 `pytest tests/app --snapshot-update` after checking the new pictures."""
 
-import pytest
+from pathlib import Path
 
+import pytest
+from textual.app import App
+
+import tuisim.app
 from tuisim.app.factory import make_app
+from tuisim.app.sweep_driver import SweepSpec
+from tuisim.app.widgets.heatmap import Heatmap
 
 from .conftest import SCENARIOS, driver, paused_at, scenario_path, until
+from .sweep_data import partial_map
 
 SIZES = [(80, 24), (160, 50)]
 
@@ -59,3 +66,41 @@ def test_run_batch_norm_histograms(snap_compare):
 
 def test_run_diverged(snap_compare):
     assert snap_compare(run_app("tiny_explode", at=None), terminal_size=(160, 50), run_before=finished)
+
+
+# ---------------------------------------------------------------- the sweep's map
+class MapApp(App):
+    """The heatmap widget alone, fed a fixed partial grid (tests/app/sweep_data.py)."""
+
+    CSS_PATH = str(Path(tuisim.app.__file__).parent / "app.tcss")
+    CSS = "Heatmap { height: 1fr; }"
+
+    def compose(self):
+        yield Heatmap(id="map")
+
+    def on_mount(self) -> None:
+        heat = self.query_one(Heatmap)
+        heat.border_title = "train accuracy · mean of 2 seeds"
+        heat.show_map(partial_map(), (0, 3, 2))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_heatmap_partial_grid(snap_compare, size):
+    """Half of the runs done: values, pending dots, a failed cell (!), a diverged one (✗), the
+    cursor, the colour bar; side by side at 160 columns, one variant at a time at 80."""
+    assert snap_compare(MapApp(), terminal_size=size)
+
+
+async def sweep_finished(pilot):
+    app = pilot.app
+    await until(pilot, lambda: getattr(getattr(app.screen, "driver", None), "state", None) == "finished",
+                what="the sweep's end")
+    await pilot.press("right", "down", "down")
+    app.screen.refresh_frame(force=True)
+    await pilot.pause()
+
+
+def test_sweep_screen_finished(snap_compare):
+    app = make_app(None, library=SCENARIOS, deterministic=True,
+                   sweep=SweepSpec(scenario_path("tiny_sweep"), workers=0))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=sweep_finished)

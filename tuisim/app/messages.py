@@ -1,6 +1,8 @@
-"""Messages the training worker posts to the run screen (Toolong's pattern).
+"""Messages the training worker posts to the run screen, and the sweep's worker to the
+sweep screen (Toolong's pattern).
 
-Data never travels in messages: the run screen pulls the latest `History` on a timer.
+Data never travels in messages: the screens pull the latest `History` (or the sweep's
+results) on a timer.
 Messages say that something happened. The frequent one (`Progress`) may be replaced by
 a newer one waiting in the queue; the ones that carry an event never are.
 """
@@ -14,7 +16,8 @@ from textual.message import Message
 
 @dataclass
 class DriverMessage(Message):
-    """From the worker of one `Driver`; the screen ignores those of a replaced driver."""
+    """From the worker of one `Driver` (or `SweepDriver`); the screen ignores those of a replaced
+    driver."""
 
     driver: object
 
@@ -67,3 +70,23 @@ class Notice(DriverMessage):
 
     text: str = ""
     severity: str = "information"
+
+
+# ---------------------------------------------------------------- the sweep screen's worker
+@dataclass
+class SweepFinished(DriverMessage):
+    """Every run of the grid is done; `checks` are its [[sweep.expect]] claims (SweepCheck)."""
+
+    checks: list = field(default_factory=list)
+
+
+@dataclass
+class SweepPaused(DriverMessage):
+    """The sweep stopped before the end (a pause): it can resume."""
+
+
+@dataclass
+class SweepRunFailed(DriverMessage):
+    """The first run of the grid that failed (the map marks every one)."""
+
+    text: str = ""

@@ -4,7 +4,8 @@
 
 Each shot opens a bundled scenario in the deterministic mode, pauses every variant at a
 fixed step (or lets the run finish), presses the keys that pick the view, and saves
-an SVG of the terminal.
+an SVG of the terminal. A sweep's shot runs its whole grid first (on every core: the
+order-to-chaos map takes about 30 s on two).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Shot:
     at: int | None = 300  # None: run to the end
     keys: list[str] = field(default_factory=list)
     overrides: list[str] = field(default_factory=list)
+    sweep: bool = False  # the scenario's sweep, run to the end, on the sweep screen
 
 
 def shots() -> list[Shot]:
@@ -45,6 +47,8 @@ def shots() -> list[Shot]:
         Shot("tiny_init_dz", "tiny_init", at=100, keys=["g"]),
         bn_shot,
         Shot("exploding", "exploding_init", at=None),
+        # the map, the cell at sigma_w^2 = 1.25, depth 25 selected
+        Shot("sweep_tanh_phase", "sweep_tanh_phase", sweep=True, keys=["right"] * 3 + ["down"] * 4),
     ]
 
 
@@ -56,6 +60,8 @@ def _lessons(path: Path) -> list[str]:
 
 
 async def take(shot: Shot, out: Path) -> Path:
+    if shot.sweep:
+        return await take_sweep(shot, out)
     from .factory import make_app
     from .screens.run import RunScreen
 
@@ -82,6 +88,31 @@ async def take(shot: Shot, out: Path) -> Path:
     return path
 
 
+async def take_sweep(shot: Shot, out: Path) -> Path:
+    from .factory import make_app
+    from .screens.sweep import SweepScreen
+    from .sweep_driver import SweepSpec
+
+    # two workers on any machine, so the picture (its status bar) is the same everywhere
+    app = make_app(None, deterministic=True, sweep=SweepSpec(shot.scenario, tuple(shot.overrides), workers=2))
+    async with app.run_test(size=shot.size) as pilot:
+        while True:
+            await pilot.pause(0.2)
+            screen = app.screen
+            if isinstance(screen, SweepScreen):
+                if screen.query_one("SweepStatusBar").error:
+                    raise RuntimeError(screen.query_one("SweepStatusBar").error)
+                if screen.driver is not None and screen.driver.state == "finished":
+                    break
+        await pilot.press(*shot.keys)
+        await pilot.pause(0.5)  # the finished sweep's notice is not in the shot: deterministic mode
+        app.screen.refresh_frame(force=True)
+        await pilot.pause()
+        path = out / f"{shot.name}.svg"
+        path.write_text(app.export_screenshot(title=f"tuisim sweep {shot.scenario}"), encoding="utf-8")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tuisim.app.screenshots", description=__doc__.splitlines()[0])
     p.add_argument("--out", default="screenshots", help="folder for the SVGs (default: screenshots)")
@@ -92,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     for shot in shots():
         if args.only and shot.name not in args.only:
             continue
-        print(f"{shot.name}: {shot.scenario or 'the browser'} at {shot.size[0]}x{shot.size[1]}...", file=sys.stderr)
+        what = f"the sweep of {shot.scenario}" if shot.sweep else shot.scenario or "the browser"
+        print(f"{shot.name}: {what} at {shot.size[0]}x{shot.size[1]}...", file=sys.stderr)
         path = asyncio.run(take(shot, out))
         print(f"  wrote {path}", file=sys.stderr)
     return 0

@@ -1,5 +1,5 @@
-"""The scenario browser: the bundled lessons grouped by lesson number, a preview of the
-highlighted one, and a way to open a file."""
+"""The scenario browser: the bundled lessons grouped by lesson number, then the sweeps
+(maps of many runs), a preview of the highlighted one, and a way to open a file."""
 
 from __future__ import annotations
 
@@ -57,6 +57,29 @@ def preview_markdown(name: str, sc) -> str:
             f"{sc.description.strip()}\n\n**Variants**\n\n{variants}\n\n_enter: run it_")
 
 
+def sweep_runs(sweep, variants: int) -> int:
+    """Runs of a [sweep]: points x variants x seeds."""
+    n = sweep.seeds * max(variants, 1)
+    for axis in sweep.axes:
+        n *= len(axis.values)
+    return n
+
+
+def sweep_preview_markdown(name: str, sc) -> str:
+    sw = sc.sweep
+    axes = " × ".join(f"{a.label} ({len(a.values)}: {a.labels[0]} … {a.labels[-1]})" for a in sw.axes)
+    variants = f" × {len(sc.variants)} variants" if len(sc.variants) > 1 else ""
+    runs = sweep_runs(sw, len(sc.variants))
+    quick = ""
+    if sw.has_quick:
+        quick = f" · **k**: the quick grid, {sweep_runs(sw.quick(), len(sc.variants))} runs"
+    lessons = f" · {' '.join(sc.lessons)}" if sc.lessons else ""
+    return (f"# {sc.title}\n\n`{name}` · a sweep{lessons}\n\n"
+            f"**The map**: {sw.measure.replace('_', ' ')} over {axes}{variants}, {sw.seeds} "
+            f"seed{'s' * (sw.seeds != 1)} per point: **{runs} runs** of {sc.steps} steps, on every core.\n\n"
+            f"_enter: run the full grid{quick}_\n\n{sc.description.strip()}")
+
+
 def _describe(v) -> str:
     md = v.model
     parts = [f"depth {md.get('depth')}", str(md.get("activation")), str(md.get("init"))]
@@ -68,9 +91,13 @@ def _describe(v) -> str:
     return ", ".join(parts)
 
 
+SWEEP = "sweep:"  # the option id of a sweep: "sweep:NAME"
+
+
 class BrowserScreen(Screen):
     BINDINGS = [
         Binding("o", "open_file", "Open a file"),
+        Binding("k", "quick_sweep", "Quick sweep"),
         Binding("escape", "close_file", "Cancel", show=False),
     ]
 
@@ -105,8 +132,17 @@ class BrowserScreen(Screen):
             if isinstance(sc, str):
                 opts.append(Option(Text.assemble(f"  {name}", (" (does not load)", "red")), id=name))
             else:
-                opts.append(Option(Text.assemble(f"  {sc.title}\n", (f"  {name} · {' '.join(sc.lessons)}", "dim")),
+                lessons = f" · {' '.join(sc.lessons)}" if sc.lessons else ""
+                opts.append(Option(Text.assemble(f"  {sc.title}\n", (f"  {name}{lessons}", "dim")),
                                    id=name))
+        sweeps = [(name, sc) for name, sc in self.items if not isinstance(sc, str) and sc.sweep is not None]
+        if sweeps:
+            opts.append(Option(Text.assemble(("Sweeps", "bold"), " ", ("maps of many runs", "bold underline")),
+                               disabled=True))
+            for name, sc in sweeps:
+                runs = sweep_runs(sc.sweep, len(sc.variants))
+                opts.append(Option(Text.assemble(f"  {sc.title}\n", (f"  {name} · {runs} runs", "dim")),
+                                   id=SWEEP + name))
         return opts
 
     def on_mount(self) -> None:
@@ -118,18 +154,50 @@ class BrowserScreen(Screen):
                 break
         self.border_title = "Lessons"
 
+    def _item(self, option_id: str | None):
+        """(name, Scenario or error text, is it the sweep) of an option."""
+        if option_id is None:
+            return None
+        sweep = option_id.startswith(SWEEP)
+        name = option_id[len(SWEEP):] if sweep else option_id
+        return next(((n, sc, sweep) for n, sc in self.items if n == name), None)
+
+    def _highlighted(self):
+        ol = self.query_one(OptionList)
+        if ol.highlighted is None:
+            return None
+        return self._item(ol.get_option_at_index(ol.highlighted).id)
+
     @on(OptionList.OptionHighlighted)
     def _preview(self, event: OptionList.OptionHighlighted) -> None:
-        name = event.option.id
-        for n, sc in self.items:
-            if n == name:
-                self.query_one("#preview-md", Markdown).update(preview_markdown(n, sc))
+        item = self._item(event.option.id)
+        if item is not None:
+            n, sc, sweep = item
+            self.query_one("#preview-md", Markdown).update(sweep_preview_markdown(n, sc) if sweep
+                                                           else preview_markdown(n, sc))
+        self.refresh_bindings()
 
     @on(OptionList.OptionSelected)
     def _open(self, event: OptionList.OptionSelected) -> None:
-        for n, sc in self.items:
-            if n == event.option.id:
-                self.app.open_scenario(sc if not isinstance(sc, str) else n)
+        item = self._item(event.option.id)
+        if item is None:
+            return
+        n, sc, sweep = item
+        if sweep:
+            self.app.open_sweep(sc.path or n)
+        else:
+            self.app.open_scenario(sc if not isinstance(sc, str) else n)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "quick_sweep":
+            item = self._highlighted() if self.is_mounted else None
+            return bool(item and item[2] and item[1].sweep.has_quick)
+        return True
+
+    def action_quick_sweep(self) -> None:
+        item = self._highlighted()
+        if item and item[2]:
+            self.app.open_sweep(item[1].path or item[0], quick=True)
 
     def action_open_file(self) -> None:
         self.add_class("-open-file")

@@ -25,6 +25,23 @@ PANELS = """
 """
 
 
+MAP = """
+**The map**
+
+- **Cells**: one per point of the sweep (the first axis across, the second down; the variants
+  side by side, or one at a time with `v`), coloured by the measure's mean over the seeds on a
+  fixed scale: bright is good, dark is bad (an accuracy scale starts at chance). The mean is
+  written in the cell when there is room, ± the standard deviation over the seeds below it.
+- **Marks**: `·` not run yet, `✗` some runs diverged, `!` some failed (select the cell to read
+  why). The cells fill in as the runs finish; the status bar counts them, with the ETA.
+- **A 1-D sweep** draws the measure against the swept value, a curve per variant, over a strip
+  of cells (a row per variant).
+- **Enter** opens the selected cell's run in the run screen: the scenario at that point, every
+  variant, at the seed `n` picks; esc comes back to the map. `space` pauses the sweep (the
+  runs done are kept); `k` switches to the quick grid and back; leaving the map stops it.
+"""
+
+
 def keys_markdown(groups: list[tuple[str, list]]) -> str:
     out = []
     for title, bindings in groups:
@@ -47,14 +64,15 @@ def _key_name(key: str) -> str:
 class HelpScreen(ModalScreen):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
 
-    def __init__(self, groups: list[tuple[str, list]]) -> None:
+    def __init__(self, groups: list[tuple[str, list]], about: str = PANELS) -> None:
         super().__init__()
         self.groups = groups
+        self.about = about
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="dialog"):
             yield Static("[b]tuisim · keys[/b]   [dim](esc closes; ctrl+p: every command)[/]", id="dialog-title")
-            yield Markdown(keys_markdown(self.groups) + "\n\n" + PANELS)
+            yield Markdown(keys_markdown(self.groups) + "\n\n" + self.about)
 
 
 class ErrorScreen(ModalScreen):

@@ -56,7 +56,7 @@ class RunScreen(Screen):
     ]
 
     def __init__(self, scenario, *, seed: int | None = None, overrides: list[str] | None = None,
-                 pause_at: int | None = None, deterministic: bool = False) -> None:
+                 pause_at: int | None = None, deterministic: bool = False, focus: int = 0) -> None:
         super().__init__()
         self.scenario = scenario
         self.seed = seed
@@ -64,7 +64,7 @@ class RunScreen(Screen):
         self.pause_at = pause_at
         self.deterministic = deterministic
         self.driver: Driver | None = None
-        self.focus_index = 0
+        self.focus_index = focus  # the variant the health table and the status bar follow
         self.quantity = "grad_norm"
         self.hist_kind = "act"
         self.view = "heat"
@@ -137,7 +137,7 @@ class RunScreen(Screen):
         self.driver = Driver(self.scenario, seed=self.seed, pause_at=self.pause_at)
         self.query_one("#heat", HeatStrip).reset()
         status = self.query_one(StatusBar)
-        status.driver, status.error = self.driver, None
+        status.driver, status.error, status.focus_index = self.driver, None, self.focus_index
         for w in self._panels():
             w.show([], force=True)
         self._last_key = None

@@ -1,5 +1,5 @@
 """The scenario's lesson: its description (markdown), its variants and, once the run is
-over, its expectations checked."""
+over, its expectations checked; for a sweep, what its map shows and its claims."""
 
 from __future__ import annotations
 
@@ -31,12 +31,63 @@ class LessonPanel(VerticalScroll, can_focus=True):
         self.networks: list[tuple[str, str]] | None = None
         self.checks: list[tuple[bool, str]] | None = None
 
+    def markdown(self) -> str:
+        return lesson_markdown(self.scenario, self.networks, self.checks)
+
     def compose(self):
-        yield Markdown(lesson_markdown(self.scenario))
+        yield Markdown(self.markdown())
 
     def set_info(self, networks=None, checks=None) -> None:
         if networks is not None:
             self.networks = networks
         if checks is not None:
             self.checks = checks
-        self.query_one(Markdown).update(lesson_markdown(self.scenario, self.networks, self.checks))
+        self.query_one(Markdown).update(self.markdown())
+
+
+def sweep_markdown(scenario, layout, plan, quick: bool, checks=None) -> str:
+    """What the map shows (measure, axes, seeds, runs), the lesson, and the claims once checked."""
+    from tuisim.scenario import MEASURES
+
+    g = plan.grid
+    measure = MEASURES.get(plan.measure.name)
+    what = f"**{plan.measure.describe().replace('_', ' ')}**" + (f", {measure.doc}" if measure is not None else "")
+    axes = [f"across, **{layout.x.title}** ({', '.join(layout.x.labels)})"] if layout.x.title else []
+    if layout.y is not None:
+        axes.append(f"down, **{layout.y.title}** ({', '.join(layout.y.labels)})")
+    for a in layout.panel_axes:
+        axes.append(f"side by side, **{a.title}** ({', '.join(a.labels)})")
+    seeds = len(g.seeds)
+    runs = len(plan.tasks)
+    parts = [f"**The map** ({'quick' if quick else 'full'} grid): {what}; {'; '.join(axes)}; "
+             f"{seeds} seed{'s' * (seeds != 1)} per point, {runs} runs."]
+    if checks:
+        lines = []
+        for c in checks:
+            mark = "–" if c.skipped else ("✓" if c.passed else "✗")
+            claim = f"{c.expect.claim}: " if c.expect.claim else ""
+            lines.append(f"- {mark} {claim}{c.text}")
+        ok = sum(1 for c in checks if c.passed and not c.skipped)
+        parts.append(f"**Claims about the map** ({ok} of {len(checks)} hold)\n\n" + "\n".join(lines))
+    elif scenario.sweep is not None and scenario.sweep.expects:
+        n = len(scenario.sweep.expects)
+        what = "Its claim about the map is" if n == 1 else f"Its {n} claims about the map are"
+        parts.append(f"_{what} checked when every run is done._")
+    parts.append(scenario.description.strip())
+    return "\n\n".join(parts)
+
+
+class SweepAbout(LessonPanel):
+    """The sweep's lesson: what the map shows, the description, and its claims checked."""
+
+    def __init__(self, scenario, layout, plan, quick: bool, *, id: str | None = None) -> None:
+        self.map_layout, self.plan, self.quick = layout, plan, quick
+        super().__init__(scenario, id=id)
+        self.border_title = "About this map"
+
+    def markdown(self) -> str:
+        return sweep_markdown(self.scenario, self.map_layout, self.plan, self.quick, self.checks)
+
+    def set_grid(self, layout, plan, quick: bool) -> None:
+        self.map_layout, self.plan, self.quick, self.checks = layout, plan, quick, None
+        self.set_info()

@@ -1,4 +1,4 @@
-"""The one-line title bar and status bar of the run screen."""
+"""The one-line title bar and status bars of the run screen and the sweep screen."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from ..driver import speed_label
-from ..format import num
+from ..format import clock, num
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -111,3 +111,54 @@ class StatusBar(Widget):
         if self.deterministic:
             return SPINNER[0]
         return SPINNER[int(time.monotonic() * 10) % len(SPINNER)]
+
+
+class SweepStatusBar(StatusBar):
+    """The sweep's state, runs done of the total (with a bar), failures, elapsed time, ETA,
+    where the runs go and which grid."""
+
+    def __init__(self, *, id: str | None = None, deterministic: bool = False) -> None:
+        super().__init__(id=id, deterministic=deterministic)
+        self.grid_name = "full grid"
+
+    def _text(self) -> Text:
+        c = self.get_component_rich_style
+        muted = c("status-bar--muted")
+        t = Text(no_wrap=True, overflow="ellipsis")
+        d = self.driver
+        if self.error:
+            t.append(f" ✗ {self.error}", c("status-bar--error"))
+            return t
+        if d is None:
+            t.append(f" {self._spin()} loading the sweep…", c("status-bar--busy"))
+            return t
+        p = d.progress()
+        state = d.state
+        if state == "starting":
+            t.append(f" {self._spin()} starting {d.executor_name} (loading the engine)… ", c("status-bar--busy"))
+        elif state == "running":
+            t.append(" ▶ running ", c("status-bar--state"))
+        elif state == "pausing":
+            t.append(f" {self._spin()} pausing after the runs in flight… ", c("status-bar--busy"))
+        elif state == "paused":
+            t.append(" ⏸ paused (space resumes) ", c("status-bar--state"))
+        elif state == "finished":
+            t.append(" ✓ finished ", c("status-bar--ok"))
+        else:
+            t.append(f" {state} ", muted)
+        done, total = p["done"], p["total"]
+        t.append(f" {done}/{total} runs ")
+        cells = 12
+        k = int(cells * done / total) if total else cells
+        t.append("━" * k, c("status-bar--ok") if state == "finished" else c("status-bar--state"))
+        t.append("─" * (cells - k), muted)
+        if p["failed"]:
+            t.append(f" · {p['failed']} failed", c("status-bar--error"))
+        if not self.deterministic:
+            t.append(f" · {clock(p['elapsed'])} elapsed", muted)
+            if state in ("starting", "running"):
+                t.append(f" · ETA {clock(p['eta'])}")
+        if state != "starting":
+            t.append(f" · {d.executor_name}", muted)
+        t.append(f" · {self.grid_name}", muted)
+        return t
