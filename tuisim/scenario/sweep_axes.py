@@ -101,7 +101,13 @@ def read_axis(report: Report, raw: dict, path: tuple, ctx: Context, main: Axis |
     if labels is not None and len(labels) != len(checked):
         report.add(path + ("labels",), f"gives {len(labels)} labels for {len(checked)} values: one per value")
         return None
-    return Axis(key=key, values=tuple(checked), label=values.get("label") or key,
+    if main is not None:  # a quick axis shows its values as the full axis names them
+        label = values.get("label") or main.label
+        if labels is None:
+            labels = [main.labels[main.index(v)] for v in checked]
+    else:
+        label = values.get("label") or key
+    return Axis(key=key, values=tuple(checked), label=label,
                 labels=tuple(labels) if labels is not None else tuple(show(v) for v in checked))
 
 
