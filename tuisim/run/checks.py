@@ -9,6 +9,8 @@ import numpy as np
 
 from tuisim.scenario.metrics import METRICS
 
+from .compare import compare as _compare
+from .compare import fmt as _fmt
 from .variant_run import DIVERGED, VariantRun
 
 # activation statistics are about hidden layers (the output layer has no activation): "mean", "min" and
@@ -138,29 +140,6 @@ def check_expect(expect, runs: dict[str, VariantRun]) -> CheckResult:
     return CheckResult(expect, value, passed, f"{desc} = {shown} ({rule})")
 
 
-def _compare(value, e) -> tuple[bool, str]:
-    rules, ok = [], True
-    if e.equals is not None:
-        rules.append(f"equals {e.equals}")
-        ok &= bool(value == e.equals)
-    if isinstance(value, bool):
-        value = float(value)
-    v = float(value)
-    if e.below is not None:
-        rules.append(f"below {_fmt(e.below)}")
-        ok &= v < e.below
-    if e.above is not None:
-        rules.append(f"above {_fmt(e.above)}")
-        ok &= v > e.above
-    if e.between is not None:
-        lo, hi = e.between
-        rules.append(f"between {_fmt(lo)} and {_fmt(hi)}")
-        ok &= lo <= v <= hi
-    if math.isnan(v):
-        ok = False
-    return bool(ok), ", ".join(rules)
-
-
 def _describe(e) -> str:
     s = f"{e.variant}: {e.metric}"
     if e.layer is not None and METRICS[e.metric].layered:
@@ -170,14 +149,3 @@ def _describe(e) -> str:
     if e.at is not None:
         s += f" at {e.at}"
     return s
-
-
-def _fmt(v: float) -> str:
-    if isinstance(v, bool):
-        return str(v)
-    v = float(v)
-    if math.isnan(v) or math.isinf(v):
-        return str(v)
-    if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
-        return f"{v:.3g}"
-    return f"{v:.4g}"

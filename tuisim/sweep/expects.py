@@ -10,6 +10,9 @@ import numpy as np
 
 from tuisim.scenario.sweep import VARIANT_AXIS, SweepExpect
 
+from tuisim.run.compare import compare as _compare
+from tuisim.run.compare import fmt as _fmt
+
 from .view import SweepResults
 
 
@@ -145,32 +148,6 @@ def _divide(a, b) -> float:
         return float(np.float64(a) / np.float64(b))
 
 
-def _compare(value, e: SweepExpect) -> tuple[bool, str]:
-    rules, ok = [], True
-    if e.equals is not None:
-        rules.append(f"equals {e.equals!r}" if isinstance(e.equals, str) else f"equals {e.equals}")
-        if isinstance(e.equals, str) or isinstance(value, str):
-            ok &= value == e.equals
-        else:
-            ok &= isinstance(value, (int, float)) and math.isclose(float(value), float(e.equals), rel_tol=1e-9)
-    if isinstance(value, str):
-        return bool(ok), ", ".join(rules)
-    v = float(value)
-    if e.below is not None:
-        rules.append(f"below {_fmt(e.below)}")
-        ok &= v < e.below
-    if e.above is not None:
-        rules.append(f"above {_fmt(e.above)}")
-        ok &= v > e.above
-    if e.between is not None:
-        lo, hi = e.between
-        rules.append(f"between {_fmt(lo)} and {_fmt(hi)}")
-        ok &= lo <= v <= hi
-    if math.isnan(v):
-        ok = False
-    return bool(ok), ", ".join(rules)
-
-
 def _point(pairs) -> str:
     return ", ".join(f"{k}={_fmt(v)}" for k, v in pairs)
 
@@ -186,18 +163,3 @@ def _describe(e: SweepExpect, series: bool) -> str:
     if e.at:
         s += f" at {_point(e.at)}"
     return s
-
-
-def _fmt(v) -> str:
-    if isinstance(v, str):
-        return repr(v)
-    if isinstance(v, bool):
-        return str(v)
-    if v is None:
-        return "-"
-    v = float(v)
-    if math.isnan(v) or math.isinf(v):
-        return str(v)
-    if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
-        return f"{v:.3g}"
-    return f"{v:.4g}"

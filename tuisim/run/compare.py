@@ -1,0 +1,49 @@
+"""Comparing a measured value with a claim's below / above / between / equals, and
+printing numbers the same way, for [[expect]] and [[sweep.expect]] alike."""
+
+from __future__ import annotations
+
+import math
+
+
+def compare(value, e) -> tuple[bool, str]:
+    """(whether every comparison the claim `e` gives holds for `value`, the rules in words).
+    A NaN value never passes."""
+    rules, ok = [], True
+    if e.equals is not None:
+        rules.append(f"equals {e.equals!r}" if isinstance(e.equals, str) else f"equals {e.equals}")
+        if isinstance(e.equals, str) or isinstance(value, str):
+            ok &= value == e.equals
+        else:
+            ok &= isinstance(value, (int, float)) and math.isclose(float(value), float(e.equals), rel_tol=1e-9)
+    if isinstance(value, str):
+        return bool(ok), ", ".join(rules)
+    v = float(value)
+    if e.below is not None:
+        rules.append(f"below {fmt(e.below)}")
+        ok &= v < e.below
+    if e.above is not None:
+        rules.append(f"above {fmt(e.above)}")
+        ok &= v > e.above
+    if e.between is not None:
+        lo, hi = e.between
+        rules.append(f"between {fmt(lo)} and {fmt(hi)}")
+        ok &= lo <= v <= hi
+    if math.isnan(v):
+        ok = False
+    return bool(ok), ", ".join(rules)
+
+
+def fmt(v) -> str:
+    if isinstance(v, str):
+        return repr(v)
+    if isinstance(v, bool):
+        return str(v)
+    if v is None:
+        return "-"
+    v = float(v)
+    if math.isnan(v) or math.isinf(v):
+        return str(v)
+    if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
+        return f"{v:.3g}"
+    return f"{v:.4g}"
