@@ -15,7 +15,10 @@ import threading
 import time
 from typing import Callable
 
-from tuisim.run.session import ScenarioRun
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported in the worker: the engine loads after the first frame
+    from tuisim.run.session import ScenarioRun
 
 from . import messages as m
 
@@ -99,6 +102,8 @@ class Driver:
             return self._cancel.is_set() or (cancelled is not None and cancelled.is_set())
 
         self._set_phase("building")
+        from tuisim.run.session import ScenarioRun
+
         session = ScenarioRun(self.scenario, seed=self.seed, histograms=self.histograms)
         for r in session.runs:
             r.histograms = 0

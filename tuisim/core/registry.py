@@ -66,6 +66,9 @@ SCHEDULES = {"constant": 0, "step": 1, "exponential": 2, "cosine": 3, "warmup": 
 
 DTYPES = {"float64": 0, "float32": 1}
 
+# The per-layer statistics every step measures (StepStats fields, record columns)
+LAYER_FIELDS = ("grad_norm", "delta_norm", "weight_norm", "update_ratio", "act_mean", "act_std", "saturated", "dead")
+
 # Activations whose units can be "dead" (zero, or on the negative slope, for a whole batch)
 DEAD_ACTIVATIONS = ("relu", "leaky_relu")
 # Activations with bounded outputs that can saturate: (low bound, high bound)

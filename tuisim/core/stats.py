@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import step as s
+from .registry import LAYER_FIELDS
 
-LAYER_FIELDS = ("grad_norm", "delta_norm", "weight_norm", "update_ratio", "act_mean", "act_std", "saturated", "dead")
 _ROWS = (s.S_GRAD, s.S_DELTA, s.S_WEIGHT, s.S_UPDATE, s.S_AMEAN, s.S_ASTD, s.S_SAT, s.S_DEAD)
 
 

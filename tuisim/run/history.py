@@ -8,10 +8,14 @@ steps where the test set was not evaluated.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tuisim.core.stats import LAYER_FIELDS, StepStats
+from tuisim.core.registry import LAYER_FIELDS  # not core.stats: reading a History needs no numba
+
+if TYPE_CHECKING:
+    from tuisim.core.stats import StepStats
 
 SCALAR_FIELDS = ("step", "loss", "accuracy", "test_loss", "test_accuracy", "lr", "grad_total_norm", "diverged")
 

@@ -11,7 +11,7 @@ import json
 import math
 from pathlib import Path
 
-from tuisim.core.stats import LAYER_FIELDS
+from tuisim.core.registry import LAYER_FIELDS
 
 from .history import SCALAR_FIELDS, clean
 
