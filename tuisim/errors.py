@@ -17,3 +17,8 @@ def user_message(exc: BaseException) -> str | None:
     if isinstance(exc, OSError):
         return f"error: {exc.strerror or exc}: {exc.filename}" if exc.filename else f"error: {exc}"
     return None
+
+
+def failure_text(exc: BaseException | None) -> str:
+    """One line for an error that stopped a worker: the input's message, or the type and text."""
+    return (user_message(exc) if exc is not None else None) or f"{type(exc).__name__}: {exc}"

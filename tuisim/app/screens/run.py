@@ -151,10 +151,9 @@ class RunScreen(Screen):
         """Every failure of the training worker ends here, shown, never a traceback."""
         if event.worker.group != "train" or event.state != WorkerState.ERROR:
             return
-        from tuisim.errors import user_message
+        from tuisim.errors import failure_text
 
-        exc = event.worker.error
-        text = (user_message(exc) if exc is not None else None) or f"{type(exc).__name__}: {exc}"
+        text = failure_text(event.worker.error)
         self.query_one(StatusBar).error = f"the run stopped: {text}"
         self.notify(text, title="The run stopped", severity="error", timeout=15)
 

@@ -150,10 +150,9 @@ class SweepScreen(Screen):
         """Every failure of the sweep's worker ends here, shown, never a traceback."""
         if event.worker.group != "sweep" or event.state != WorkerState.ERROR:
             return
-        from tuisim.errors import user_message
+        from tuisim.errors import failure_text
 
-        exc = event.worker.error
-        text = (user_message(exc) if exc is not None else None) or f"{type(exc).__name__}: {exc}"
+        text = failure_text(event.worker.error)
         self.query_one(SweepStatusBar).error = f"the sweep stopped: {text}"
         self.notify(text, title="The sweep stopped", severity="error", timeout=15)
 
