@@ -1,12 +1,12 @@
 """The training engine: numpy + numba only (never textual, rich or plotext).
 
-`Network`, `Optimizer` and `StepStats` are imported lazily, so that the light modules
+`Network`, `Optimizer`, `StepStats` and `StepTrace` are imported lazily, so that the light modules
 (registry, params, schedule) can be used without compiling or importing numba.
 """
 
 from __future__ import annotations
 
-__all__ = ["Network", "Optimizer", "StepStats", "warm_up"]
+__all__ = ["Network", "Optimizer", "StepStats", "StepTrace", "warm_up"]
 
 
 def __getattr__(name: str):
@@ -18,10 +18,10 @@ def __getattr__(name: str):
         from .optimizer import Optimizer
 
         return Optimizer
-    if name == "StepStats":
-        from .stats import StepStats
+    if name in ("StepStats", "StepTrace"):
+        from . import stats
 
-        return StepStats
+        return getattr(stats, name)
     raise AttributeError(f"module 'tuisim.core' has no attribute {name!r}")
 
 

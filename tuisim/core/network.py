@@ -13,7 +13,7 @@ from .init import init_bias, init_weight
 from .layout import build_layout
 from .params import MODEL_PARAMS, check_kwargs
 from .stats import StepStats
-from .update import H_SIZE, STATE_ROWS
+from .update import H_LR, H_SIZE, STATE_ROWS
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
@@ -51,6 +51,9 @@ class Network:
         self._out = np.zeros(s.O_SIZE, dtype=np.float64)
         self._stats = np.zeros((s.S_ROWS, self.depth + 1), dtype=np.float64)
         self._hist = np.zeros((2, self.depth + 1, 1), dtype=np.float64)
+        self._Rsave = np.zeros_like(self.R)
+        self._no_index = np.zeros((1, 0), dtype=np.int64)  # one step on the batch as given
+        self._lr1 = np.zeros(1, dtype=np.float64)
         self._yi0 = np.zeros(1, dtype=np.int64)
         self._yf0 = np.zeros((1, 1), dtype=dt)
         self._last: StepStats | None = None
@@ -187,14 +190,14 @@ class Network:
             raise ValueError(f"{loss} targets must have shape ({B}, {self.n_out}), not {y.shape}")
         return code, self._yi0, yf
 
-    def _run(self, X, y, loss: str, *, train: bool, backward: bool, update: bool = False, hp=None, S=None,
-             t: int = 0, opt_code: int = 0, mu_prod: float = 1.0, reuse_mask: bool = False,
-             histograms: int = 0) -> StepStats:
-        X = self._inputs(X)
-        B = X.shape[0]
+    def _execute(self, X, yi, yf, code: int, index: np.ndarray, lrs: np.ndarray, *, train: bool, backward: bool,
+                 update: bool = False, hp=None, S=None, t: int = 0, opt_code: int = 0, mu_prod: float = 1.0,
+                 reuse_mask: bool = False, histograms: int = 0, outs=None, stats=None) -> tuple[int, int, float]:
+        """len(lrs) compiled steps in one call (see `step.train_steps`); returns the
+        number run and the optimizer's step count and NAdam product after them."""
+        B = index.shape[1] if index.shape[1] else X.shape[0]
         if train and self.config["norm"] == "batch" and B < 2:
             raise ValueError("batch norm needs at least 2 examples per batch in training")
-        code, yi, yf = self._targets(y, loss, B)
         if reuse_mask and (self._last_batch != B or not train):
             raise ValueError("reuse_mask needs a previous training call with the same batch size")
         ic, fc = self._ic, self._fc
@@ -207,26 +210,32 @@ class Network:
         ic[s.C_REUSE_MASK] = 1 if reuse_mask else 0
         ic[s.C_NBINS] = histograms
         fc[s.F_MU_PROD] = mu_prod
-        hist = self._hist
-        if histograms and hist.shape[2] != histograms:
-            hist = self._hist = np.zeros((2, self.depth + 1, histograms), dtype=np.float64)
-        bn_train = train and self.config["norm"] == "batch"
-        saved_running = self.R.copy() if bn_train else None
-        self._out[:] = 0.0
-        s.train_step(X, yi, yf, self.P, self.G, self.R, self._S0 if S is None else S, self.FS,
-                     self._workspace(B), self.layout.L, self.layout.K, ic, fc, self._hp0 if hp is None else hp,
-                     self._rng_state, self._out, self._stats, hist)
-        if self._out[s.O_BAD_LABEL]:
+        if histograms and self._hist.shape[2] != histograms:
+            self._hist = np.zeros((2, self.depth + 1, histograms), dtype=np.float64)
+        ran = s.train_steps(X, yi, yf, index, lrs, self.P, self.G, self.R, self._Rsave,
+                            self._S0 if S is None else S, self.FS, self._workspace(B), self.layout.L,
+                            self.layout.K, ic, fc, self._hp0 if hp is None else hp, self._rng_state,
+                            self._out[None] if outs is None else outs, self._stats[None] if stats is None else stats,
+                            self._hist)
+        last = self._out if outs is None else outs[ran - 1]
+        if last[s.O_BAD_LABEL]:
             raise ValueError(f"labels must lie in 0..{self.n_out - 1} for {self.n_out} outputs")
-        diverged = self._out[s.O_DIVERGED] != 0.0
-        if bn_train:
-            if diverged:
-                self.R[:] = saved_running  # keep the last finite running statistics
-            else:
-                self.num_batches_tracked += 1
         if train:
+            if self.config["norm"] == "batch":  # a diverged step kept the last finite running statistics
+                self.num_batches_tracked += ran - (1 if last[s.O_DIVERGED] != 0.0 else 0)
             self._last_batch = B
-        st = StepStats.from_buffers(self._out, self._stats, hist if histograms else None, B, backward)
+        return ran, int(ic[s.C_T]), float(fc[s.F_MU_PROD])
+
+    def _run(self, X, y, loss: str, *, train: bool, backward: bool, histograms: int = 0, **kwargs) -> StepStats:
+        """One call of the compiled step on the batch (X, y)."""
+        X = self._inputs(X)
+        B = X.shape[0]
+        code, yi, yf = self._targets(y, loss, B)
+        hp = kwargs.get("hp")
+        self._lr1[0] = (self._hp0 if hp is None else hp)[H_LR]  # the kernel sets hp's lr from lrs
+        self._execute(X, yi, yf, code, self._no_index, self._lr1, train=train, backward=backward,
+                      histograms=histograms, **kwargs)
+        st = StepStats.from_buffers(self._out, self._stats, self._hist if histograms else None, B, backward)
         self._last = st
         return st
 

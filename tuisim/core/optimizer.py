@@ -9,7 +9,8 @@ from . import update as u
 from .params import (DEFAULT_EPS, DEFAULT_LR, DEFAULT_MOMENTUM, DEFAULT_WEIGHT_DECAY, OPTIMIZER_PARAMS,
                      check_kwargs)
 from .schedule import lr_at
-from .stats import StepStats
+from . import step as s
+from .stats import StepStats, StepTrace
 
 LIVE_KEYS = ("lr", "momentum", "weight_decay", "clip_norm", "clip_value", "eps")
 
@@ -98,21 +99,62 @@ class Optimizer:
         changes nothing and is marked `diverged`."""
         lr = self.lr_at(self.steps)
         self._hp[u.H_LR] = lr
-        t = self.t + 1
-        mu_prod = self._mu_prod
-        if self._code == u.NADAM:
-            mu_prod = self._mu_prod * u.nadam_mu(t, self.hparams["betas"][0], self.hparams["momentum_decay"])
-        st = self.net._run(X, y, self.settings["loss"], train=True, backward=True, update=True, hp=self._hp,
-                           S=self.state, t=t, opt_code=self._code, mu_prod=mu_prod, histograms=histograms)
-        self._hp[u.H_LR] = self.hparams["lr"]
+        try:
+            st = self.net._run(X, y, self.settings["loss"], train=True, backward=True, update=True, hp=self._hp,
+                               S=self.state, t=self.t, opt_code=self._code, mu_prod=self._mu_prod,
+                               histograms=histograms)
+        finally:
+            self._hp[u.H_LR] = self.hparams["lr"]
+        self._advance_counts(1, int(self.net._ic[s.C_T]), float(self.net._fc[s.F_MU_PROD]))
         st.lr = lr
-        st.step = self.steps
-        self.steps += 1
-        if not st.diverged:
-            self.t = t
-            self._mu_prod = mu_prod
+        st.step = self.steps - 1
         self._last = st
         return st.loss
+
+    def run(self, X, y, index, histograms: int = 0) -> StepTrace:
+        """len(index) steps in one compiled call: step k trains on the rows index[k] of
+        X and y (an int array of shape (steps, batch); shape (steps, 0) means the whole
+        of X every step). The same updates, bit for bit, as `step` on X[index[k]], but
+        the Python overhead and the GIL are paid once per call, not once per step.
+
+        Stops after a diverged step. Returns what every step measured; histograms, when
+        asked for, are those of the last step."""
+        net = self.net
+        X = net._inputs(X)
+        index = np.asarray(index)
+        if index.ndim != 2 or not np.issubdtype(index.dtype, np.integer):
+            raise ValueError(f"index must be a 2-D integer array (steps, batch), not {index.dtype} {index.shape}")
+        index = np.ascontiguousarray(index, dtype=np.int64)
+        if index.size and (index.min() < 0 or index.max() >= X.shape[0]):
+            raise ValueError(f"index must pick rows of X, in 0..{X.shape[0] - 1}")
+        m = index.shape[0]
+        code, yi, yf = net._targets(y, self.settings["loss"], X.shape[0])
+        lrs = np.array([self.lr_at(self.steps + k) for k in range(m)], dtype=np.float64) \
+            if self.hparams["schedule"] != "constant" else np.full(m, self.hparams["lr"], dtype=np.float64)
+        outs = np.zeros((m, s.O_SIZE), dtype=np.float64)
+        stats = np.zeros((m, s.S_ROWS, net.depth + 1), dtype=np.float64)
+        if m == 0:
+            return StepTrace.from_buffers(outs, stats, None, lrs, self.steps)
+        first = self.steps
+        try:
+            ran, t, mu_prod = net._execute(X, yi, yf, code, index, lrs, train=True, backward=True, update=True,
+                                           hp=self._hp, S=self.state, t=self.t, opt_code=self._code,
+                                           mu_prod=self._mu_prod, histograms=histograms, outs=outs, stats=stats)
+        finally:
+            self._hp[u.H_LR] = self.hparams["lr"]
+        self._advance_counts(ran, t, mu_prod)
+        B = index.shape[1] or X.shape[0]
+        trace = StepTrace.from_buffers(outs[:ran], stats[:ran], net._hist if histograms else None, lrs[:ran], first, B)
+        self._last = trace.stats(ran - 1)
+        net._last = self._last
+        return trace
+
+    def _advance_counts(self, ran: int, t: int, mu_prod: float) -> None:
+        """After `ran` steps: the schedule's clock, torch's `step` (updates applied) and
+        NAdam's momentum product, as the kernel left them."""
+        self.steps += ran
+        self.t = t
+        self._mu_prod = mu_prod
 
     @property
     def stats(self) -> StepStats | None:

@@ -68,3 +68,53 @@ class StepStats:
         for name in LAYER_FIELDS:
             d[name] = getattr(self, name).tolist()
         return d
+
+
+@dataclass
+class StepTrace:
+    """What consecutive steps measured, one row per step (from `Optimizer.run`).
+
+    Scalars are (steps,) arrays; the per-layer fields of `StepStats` are (steps, layers)
+    arrays. act_hist / grad_hist are the last step's, when histograms were asked for."""
+
+    step: np.ndarray
+    loss: np.ndarray
+    accuracy: np.ndarray
+    diverged: np.ndarray
+    grad_total_norm: np.ndarray
+    clip_coef: np.ndarray
+    lr: np.ndarray
+    grad_norm: np.ndarray
+    delta_norm: np.ndarray
+    weight_norm: np.ndarray
+    update_ratio: np.ndarray
+    act_mean: np.ndarray
+    act_std: np.ndarray
+    saturated: np.ndarray
+    dead: np.ndarray
+    batch_size: int = 0
+    act_hist: np.ndarray | None = None
+    grad_hist: np.ndarray | None = None
+
+    @classmethod
+    def from_buffers(cls, outs: np.ndarray, stats: np.ndarray, hist: np.ndarray | None, lrs: np.ndarray,
+                     first_step: int, batch: int = 0) -> "StepTrace":
+        rows = {name: stats[:, r, :] for name, r in zip(LAYER_FIELDS, _ROWS)}
+        return cls(step=np.arange(first_step, first_step + len(outs), dtype=np.int64),
+                   loss=outs[:, s.O_LOSS], accuracy=outs[:, s.O_ACC], diverged=outs[:, s.O_DIVERGED] != 0.0,
+                   grad_total_norm=outs[:, s.O_GNORM], clip_coef=outs[:, s.O_CLIP_COEF], lr=lrs,
+                   batch_size=batch, act_hist=None if hist is None else hist[0].copy(),
+                   grad_hist=None if hist is None else hist[1].copy(), **rows)
+
+    def __len__(self) -> int:
+        return len(self.loss)
+
+    def stats(self, k: int) -> StepStats:
+        """Step k of the trace as a `StepStats` (histograms only on the last step)."""
+        last = k == len(self) - 1 or k == -1
+        return StepStats(loss=float(self.loss[k]), accuracy=float(self.accuracy[k]),
+                         diverged=bool(self.diverged[k]), grad_total_norm=float(self.grad_total_norm[k]),
+                         clip_coef=float(self.clip_coef[k]), batch_size=self.batch_size,
+                         act_hist=self.act_hist if last else None, grad_hist=self.grad_hist if last else None,
+                         lr=float(self.lr[k]), step=int(self.step[k]),
+                         **{name: getattr(self, name)[k].copy() for name in LAYER_FIELDS})

@@ -18,7 +18,8 @@ from ._jit import jit
 from .activations import act_backward, act_forward, act_health
 from .losses import loss_and_delta
 from .norms import norm_backward, norm_forward
-from .update import DELTA_ROW, H_CLIP_NORM, H_CLIP_VALUE, update_segment
+from .update import (DELTA_ROW, H_BETA1, H_CLIP_NORM, H_CLIP_VALUE, H_LR, H_MOMENTUM_DECAY, NADAM, nadam_mu,
+                     update_segment)
 
 # ---- layer table columns (one row per linear layer, input to output)
 (L_NIN, L_ZO, L_WO, L_OW, L_OB, L_OG, L_OBE, L_ORM, L_ORV, L_NF, L_OFS,
@@ -307,6 +308,73 @@ def train_step(X, yi, yf, P, G, R, S, FS, WS, L, K, ic, fc, hp, rng, out, stats,
             stats[S_UPDATE, i] = math.sqrt(d2) / wn
         elif d2 > 0.0:
             stats[S_UPDATE, i] = np.inf
+
+
+@jit
+def train_steps(X, yi, yf, index, lrs, P, G, R, Rsave, S, FS, WS, L, K, ic, fc, hp, rng, outs, stats, hist):
+    """len(lrs) consecutive steps in one call, so a caller in another thread needs the
+    GIL once per chunk of steps rather than once per step.
+
+    Step k trains on the rows index[k] of X and of the labels yi / targets yf; an index
+    with no columns means every step takes X, yi, yf whole. hp[H_LR] is set to lrs[k]
+    for step k. outs[k] and stats[k] receive what step k measured (see `train_step`);
+    histograms, when ic[C_NBINS] > 0, are taken on the last step only.
+    With ic[C_UPDATE], ic[C_T] and fc[F_MU_PROD] hold the optimizer's step count and
+    NAdam's momentum product so far, and are advanced over the steps that updated.
+    A diverged step is the last one run (its update is skipped, and batch norm's
+    running statistics are put back from Rsave); so is a step with a bad label.
+    Returns the number of steps run."""
+    n = lrs.shape[0]
+    B = index.shape[1] if index.shape[1] > 0 else X.shape[0]
+    gather = index.shape[1] > 0
+    loss = ic[C_LOSS]
+    Xb = np.empty((B, X.shape[1]), dtype=X.dtype) if gather else X
+    yib = np.empty(B, dtype=yi.dtype) if gather and loss == 0 else yi
+    yfb = np.empty((B, yf.shape[1]), dtype=yf.dtype) if gather and loss > 0 else yf
+    nbins = ic[C_NBINS]
+    updates = ic[C_UPDATE] != 0
+    bn_train = ic[C_TRAIN] != 0 and ic[C_NORM] == 1
+    nadam = ic[C_OPT] == NADAM
+    t = ic[C_T]
+    mu_prod = fc[F_MU_PROD]
+    for k in range(n):
+        if gather:
+            for r in range(B):
+                row = index[k, r]
+                for j in range(X.shape[1]):
+                    Xb[r, j] = X[row, j]
+                if loss == 0:
+                    yib[r] = yi[row]
+                elif loss > 0:
+                    for j in range(yf.shape[1]):
+                        yfb[r, j] = yf[row, j]
+        hp[H_LR] = lrs[k]
+        ic[C_NBINS] = nbins if k == n - 1 else 0
+        if updates:
+            ic[C_T] = t + 1
+            fc[F_MU_PROD] = mu_prod * nadam_mu(t + 1, hp[H_BETA1], hp[H_MOMENTUM_DECAY]) if nadam else mu_prod
+        if bn_train:
+            Rsave[:] = R
+        out = outs[k]
+        out[:] = 0.0
+        train_step(Xb, yib, yfb, P, G, R, S, FS, WS, L, K, ic, fc, hp, rng, out, stats[k], hist)
+        if out[O_BAD_LABEL] != 0.0:
+            ic[C_NBINS] = nbins
+            return k + 1
+        if out[O_DIVERGED] != 0.0:
+            if bn_train:
+                R[:] = Rsave
+            ic[C_NBINS] = nbins
+            ic[C_T] = t
+            fc[F_MU_PROD] = mu_prod
+            return k + 1
+        if updates:
+            t += 1
+            mu_prod = fc[F_MU_PROD]
+    ic[C_NBINS] = nbins
+    ic[C_T] = t
+    fc[F_MU_PROD] = mu_prod
+    return n
 
 
 @jit

@@ -183,6 +183,7 @@ def update_segment(code, P, G, S, lo, hi, hp, t, mu_prod):
             D[k] = d
 
 
-def nadam_mu(t: int, beta1: float, momentum_decay: float) -> float:
+@jit
+def nadam_mu(t, beta1, momentum_decay):
     """NAdam's momentum coefficient of step t."""
     return beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))

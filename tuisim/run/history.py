@@ -15,7 +15,7 @@ import numpy as np
 from tuisim.core.registry import LAYER_FIELDS  # not core.stats: reading a History needs no numba
 
 if TYPE_CHECKING:
-    from tuisim.core.stats import StepStats
+    from tuisim.core.stats import StepTrace
 
 SCALAR_FIELDS = ("step", "loss", "accuracy", "test_loss", "test_accuracy", "lr", "grad_total_norm", "diverged")
 
@@ -44,26 +44,28 @@ class History:
             self.per_layer[f] = b
         self._cap = cap
 
-    def append(self, st: StepStats, test: tuple[float, float] | None = None) -> None:
-        if self.n == self._cap:
+    def extend(self, trace: StepTrace, rows=None, test: tuple[float, float] | None = None) -> None:
+        """Append rows of a `StepTrace` (all by default); `test` belongs to the trace's
+        first step, and is kept when that step is among the rows."""
+        rows = np.arange(len(trace)) if rows is None else np.asarray(rows, dtype=np.int64)
+        k = len(rows)
+        if not k:
+            return
+        while self.n + k > self._cap:
             self._grow()
-        i = self.n
+        i, j = self.n, self.n + k
         sc = self.scalars
-        sc["step"][i] = st.step
-        sc["loss"][i] = st.loss
-        sc["accuracy"][i] = st.accuracy
-        sc["lr"][i] = st.lr
-        sc["grad_total_norm"][i] = st.grad_total_norm
-        sc["diverged"][i] = 1.0 if st.diverged else 0.0
-        if test is not None:
+        for f in ("step", "loss", "accuracy", "lr", "grad_total_norm"):
+            sc[f][i:j] = getattr(trace, f)[rows]
+        sc["diverged"][i:j] = trace.diverged[rows]
+        if test is not None and rows[0] == 0:
             sc["test_loss"][i], sc["test_accuracy"][i] = test
         for f in LAYER_FIELDS:
-            self.per_layer[f][i] = getattr(st, f)
-        if st.act_hist is not None:
-            self.act_hist = st.act_hist
-        if st.grad_hist is not None:
-            self.grad_hist = st.grad_hist
-        self.n = i + 1  # last: readers in other threads see whole records only
+            self.per_layer[f][i:j] = getattr(trace, f)[rows]
+        if trace.act_hist is not None and rows[-1] == len(trace) - 1:
+            self.act_hist = trace.act_hist
+            self.grad_hist = trace.grad_hist
+        self.n = j  # last: readers in other threads see whole records only
 
     def set_test(self, test: tuple[float, float]) -> None:
         """Attach a test evaluation to the latest record."""

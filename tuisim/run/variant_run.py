@@ -21,6 +21,7 @@ from .history import History
 from .pretrain import pretrain_layers
 
 READY, PRETRAINING, RUNNING, DONE, DIVERGED = "ready", "pretraining", "running", "done", "diverged"
+MAX_CHUNK = 1024  # steps per compiled call: bounds the batch index and the per-step buffers
 
 
 class VariantRun:
@@ -59,22 +60,24 @@ class VariantRun:
         self.error: str | None = None
 
     # ------------------------------------------------------------------ batches
-    def _next_batch(self) -> tuple[np.ndarray, np.ndarray]:
+    def _batch_index(self, m: int) -> np.ndarray:
+        """The rows of the next m batches, (m, batch_size); (m, 0) when every batch is
+        the whole training set."""
         n, B = len(self._order), self.batch_size
         if B == n:
-            return self.X_train, self.y_train
-        idx = np.empty(B, dtype=np.int64)
+            return np.zeros((m, 0), dtype=np.int64)
+        idx = np.empty(m * B, dtype=np.int64)
         got = 0
-        while got < B:
+        while got < m * B:
             if self._pos >= n:
                 if self.shuffle:
                     self._batch_rng.shuffle(self._order)
                 self._pos = 0
-            take = min(B - got, n - self._pos)
+            take = min(m * B - got, n - self._pos)
             idx[got:got + take] = self._order[self._pos:self._pos + take]
             self._pos += take
             got += take
-        return self.X_train[idx], self.y_train[idx]
+        return idx.reshape(m, B)
 
     # ------------------------------------------------------------------ running
     @property
@@ -99,8 +102,31 @@ class VariantRun:
         self.status = READY
         self.wall_time += time.perf_counter() - t0
 
+    def _recorded(self, step: int) -> bool:
+        return step % self.record_every == 0 or step == self.total_steps - 1
+
+    def _evaluated(self, step: int) -> bool:
+        return self._recorded(step) and (step % self.eval_every == 0 or step == self.total_steps - 1)
+
+    def _chunk_end(self, step: int, limit: int) -> int:
+        """The end (exclusive) of the chunk of steps that can run in one compiled call
+        from `step`: no later step in it needs a test evaluation before it, and with
+        histograms on, it ends at the first recorded step (they are taken on a chunk's
+        last step)."""
+        last = self.total_steps - 1
+        end = min(limit, self.total_steps, step + MAX_CHUNK)
+        both = math.lcm(self.record_every, self.eval_every)
+        end = min(end, (step // both + 1) * both)  # the next evaluated multiple
+        if step < last:
+            end = min(end, last)  # the last step is always evaluated
+        if self.histograms:
+            rec = -(-step // self.record_every) * self.record_every
+            end = min(end, min(rec, last) + 1)
+        return max(end, step + 1)
+
     def advance(self, n: int = 1) -> int:
-        """Run up to n steps (fewer at the end of the run or at divergence); returns how many ran."""
+        """Run up to n steps (fewer at the end of the run or at divergence); returns how
+        many ran. Steps between two test evaluations run in one compiled call."""
         if self.finished:
             return 0
         if self.status == READY:
@@ -108,25 +134,26 @@ class VariantRun:
             self.status = RUNNING
         t0 = time.perf_counter()
         done = 0
-        last = self.total_steps - 1
         while done < n and self.step < self.total_steps:
             step = self.step
-            record = step % self.record_every == 0 or step == last
-            X, y = self._next_batch()
+            end = self._chunk_end(step, step + n - done)
             # every metric of step s describes the network as the step found it (before
             # its update): the test evaluation too
-            test = self.evaluate() if record and (step % self.eval_every == 0 or step == last) else None
-            self.opt.step(X, y, histograms=self.histograms if record else 0)
-            st = self.opt.stats
-            done += 1
-            if st.diverged:
-                self.history.append(st, test)
+            test = self.evaluate() if self._evaluated(step) else None
+            hist = self.histograms if self.histograms and self._recorded(end - 1) else 0
+            trace = self.opt.run(self.X_train, self.y_train, self._batch_index(end - step), histograms=hist)
+            ran = len(trace)
+            done += ran
+            diverged = bool(trace.diverged[-1])
+            rows = [k for k in range(ran) if self._recorded(step + k) or (diverged and k == ran - 1)] \
+                if self.record_every > 1 else range(ran)
+            self.history.extend(trace, rows, test)
+            if diverged:
                 self.status = DIVERGED
-                self.diverged_at = step
+                self.diverged_at = step + ran - 1
+                self.step = step + ran - 1
                 break
-            if record:
-                self.history.append(st, test)
-            self.step = step + 1
+            self.step = step + ran
         if self.step >= self.total_steps and self.status == RUNNING:
             self.status = DONE
         self.wall_time += time.perf_counter() - t0
