@@ -116,3 +116,22 @@ def test_run_rejects_bad_indices_and_labels():
         opt.run(X, np.full(10, 7), np.array([[0, 1], [2, 3]]))
     assert len(opt.run(X, y, np.zeros((0, 4), dtype=np.int64))) == 0
     assert opt.steps == 0
+
+
+@pytest.mark.parametrize("model,opt,okw", CASES[:2])
+def test_run_evaluates_the_test_set_before_the_flagged_steps(model, opt, okw):
+    X, y, rng = _data()
+    Xt, yt, _ = _data(n=30, seed=5)
+    index = np.stack([rng.permutation(len(X))[:16] for _ in range(9)])
+    flags = np.array([1, 0, 0, 1, 1, 0, 0, 0, 1], dtype=bool)
+    nets, opts = _pair(model, opt, okw)
+    expect = []
+    for k, i in enumerate(index):
+        expect.append(nets[0].evaluate(Xt, yt) if flags[k] else (np.nan, np.nan))
+        opts[0].step(X[i], y[i])
+    trace = opts[1].run(X, y, index, test=(Xt, yt), evaluate=flags)
+    assert np.array_equal(trace.test_loss, [e[0] for e in expect], equal_nan=True)
+    assert np.array_equal(trace.test_accuracy, [e[1] for e in expect], equal_nan=True)
+    _same_state(nets, opts)
+    with pytest.raises(ValueError, match="one boolean per row"):
+        opts[1].run(X, y, index, test=(Xt, yt), evaluate=flags[:3])

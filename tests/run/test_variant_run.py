@@ -37,7 +37,11 @@ def _step_by_step(sc, variant, record_every, histograms):
 @pytest.mark.parametrize("record_every,histograms,chunks", [
     (1, 0, [1000]), (1, 0, [1, 2, 3, 7, 100]), (3, 0, [5, 5, 100]), (2, 6, [4, 9, 100]), (1, 6, [3, 100]),
 ])
-@pytest.mark.parametrize("overrides", [[], ["train.batch_size=full", "train.eval_every=7"]])
+@pytest.mark.parametrize("overrides", [
+    [], ["train.batch_size=full", "train.eval_every=7"],
+    ["train.loss=mse"],  # class targets scored by argmax: evaluated outside the compiled call
+    ["data.name=sine", "train.loss=mse", "train.eval_every=3"],
+])
 def test_advance_in_chunks_records_what_single_steps_record(record_every, histograms, chunks, overrides):
     sc = load_scenario(TINY, overrides=overrides)
     for variant in sc.variants:

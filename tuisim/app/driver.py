@@ -24,6 +24,7 @@ from . import messages as m
 
 SPEEDS: tuple[float | None, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, None)  # steps/s; None: as fast as possible
 HISTOGRAM_BINS = 40
+HISTOGRAM_EVERY = 0.5  # seconds between histograms while they are on screen (the panel redraws at 2 Hz)
 
 
 def speed_label(speed: float | None) -> str:
@@ -52,6 +53,10 @@ class Driver:
         self._cancel = threading.Event()
         self._seconds_per_step = math.nan
         self._reported: set[str] = set()
+        # histograms cost about one step's time each: taken only while the UI shows them
+        # (at most every HISTOGRAM_EVERY s), and on any step the run stops at
+        self.histograms_wanted = False
+        self._hist_at = -math.inf
 
     # ---------------------------------------------------------------- UI side
     @property
@@ -175,18 +180,31 @@ class Driver:
         return max(1, min(n, 5000))
 
     def _advance(self, n: int) -> None:
-        """n steps of every unfinished variant; histograms on the last one only (they cost)."""
+        """n steps of every unfinished variant; histograms, when due, on the last one."""
+        took = False
         for r in self.session.runs:
             if r.finished:
                 continue
             ran = r.advance(n - 1) if n > 1 else 0
             if not r.finished:
-                r.histograms = self.histograms
+                r.histograms = self.histograms if self._histograms_due(r) else 0
+                took = took or r.histograms > 0
                 try:
                     ran += r.advance(1)
                 finally:
                     r.histograms = 0
             self.steps_run += ran
+        if took:
+            self._hist_at = time.monotonic()
+
+    def _histograms_due(self, r) -> bool:
+        if not self.histograms:
+            return False
+        if self.paused or r.step + 1 >= r.total_steps:  # the run stops here: keep this step's picture
+            return True
+        if self.pause_at is not None and r.step + 1 >= self.pause_at:
+            return True
+        return self.histograms_wanted and time.monotonic() - self._hist_at >= HISTOGRAM_EVERY
 
     def _after_chunk(self, emit) -> None:
         for r in self.session.runs:

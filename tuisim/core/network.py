@@ -54,6 +54,7 @@ class Network:
         self._Rsave = np.zeros_like(self.R)
         self._no_index = np.zeros((1, 0), dtype=np.int64)  # one step on the batch as given
         self._lr1 = np.zeros(1, dtype=np.float64)
+        self._tests0 = np.zeros((1, 2), dtype=np.float64)
         self._yi0 = np.zeros(1, dtype=np.int64)
         self._yf0 = np.zeros((1, 1), dtype=dt)
         self._last: StepStats | None = None
@@ -192,9 +193,11 @@ class Network:
 
     def _execute(self, X, yi, yf, code: int, index: np.ndarray, lrs: np.ndarray, *, train: bool, backward: bool,
                  update: bool = False, hp=None, S=None, t: int = 0, opt_code: int = 0, mu_prod: float = 1.0,
-                 reuse_mask: bool = False, histograms: int = 0, outs=None, stats=None) -> tuple[int, int, float]:
+                 reuse_mask: bool = False, histograms: int = 0, outs=None, stats=None, test=None, evals=None,
+                 tests=None) -> tuple[int, int, float]:
         """len(lrs) compiled steps in one call (see `step.train_steps`); returns the
-        number run and the optimizer's step count and NAdam product after them."""
+        number run and the optimizer's step count and NAdam product after them.
+        test: (X, yi, yf) evaluated before the steps flagged in evals, into tests."""
         B = index.shape[1] if index.shape[1] else X.shape[0]
         if train and self.config["norm"] == "batch" and B < 2:
             raise ValueError("batch norm needs at least 2 examples per batch in training")
@@ -212,11 +215,15 @@ class Network:
         fc[s.F_MU_PROD] = mu_prod
         if histograms and self._hist.shape[2] != histograms:
             self._hist = np.zeros((2, self.depth + 1, histograms), dtype=np.float64)
+        ws = self._workspace(B)
+        if test is None:  # nothing to evaluate: placeholders of the right types
+            test, evals, tests = (X, yi, yf), np.zeros(len(lrs), dtype=np.int64), self._tests0
+        Xt, yit, yft = test
         ran = s.train_steps(X, yi, yf, index, lrs, self.P, self.G, self.R, self._Rsave,
-                            self._S0 if S is None else S, self.FS, self._workspace(B), self.layout.L,
+                            self._S0 if S is None else S, self.FS, ws, self.layout.L,
                             self.layout.K, ic, fc, self._hp0 if hp is None else hp, self._rng_state,
                             self._out[None] if outs is None else outs, self._stats[None] if stats is None else stats,
-                            self._hist)
+                            self._hist, Xt, yit, yft, self._workspace(Xt.shape[0]), evals, tests)
         last = self._out if outs is None else outs[ran - 1]
         if last[s.O_BAD_LABEL]:
             raise ValueError(f"labels must lie in 0..{self.n_out - 1} for {self.n_out} outputs")

@@ -111,11 +111,15 @@ class Optimizer:
         self._last = st
         return st.loss
 
-    def run(self, X, y, index, histograms: int = 0) -> StepTrace:
+    def run(self, X, y, index, histograms: int = 0, test=None, evaluate=None) -> StepTrace:
         """len(index) steps in one compiled call: step k trains on the rows index[k] of
         X and y (an int array of shape (steps, batch); shape (steps, 0) means the whole
         of X every step). The same updates, bit for bit, as `step` on X[index[k]], but
         the Python overhead and the GIL are paid once per call, not once per step.
+
+        test=(X_test, y_test) with evaluate, a boolean per step: before each step
+        flagged, the network is evaluated on the test set (as `Network.evaluate`), and
+        the trace's test_loss / test_accuracy hold the result (NaN elsewhere).
 
         Stops after a diverged step. Returns what every step measured; histograms, when
         asked for, are those of the last step."""
@@ -133,18 +137,29 @@ class Optimizer:
             if self.hparams["schedule"] != "constant" else np.full(m, self.hparams["lr"], dtype=np.float64)
         outs = np.zeros((m, s.O_SIZE), dtype=np.float64)
         stats = np.zeros((m, s.S_ROWS, net.depth + 1), dtype=np.float64)
+        tests = np.full((m, 2), np.nan)
+        evals = None
+        if test is not None:
+            if evaluate is None or len(evaluate) != m:
+                raise ValueError("evaluate must flag each of the steps (one boolean per row of index)")
+            Xt = net._inputs(test[0])
+            _, yit, yft = net._targets(test[1], self.settings["loss"], Xt.shape[0])
+            test = (Xt, yit, yft)
+            evals = np.ascontiguousarray(evaluate, dtype=np.int64)
         if m == 0:
-            return StepTrace.from_buffers(outs, stats, None, lrs, self.steps)
+            return StepTrace.from_buffers(outs, stats, None, lrs, self.steps, tests=tests)
         first = self.steps
         try:
             ran, t, mu_prod = net._execute(X, yi, yf, code, index, lrs, train=True, backward=True, update=True,
                                            hp=self._hp, S=self.state, t=self.t, opt_code=self._code,
-                                           mu_prod=self._mu_prod, histograms=histograms, outs=outs, stats=stats)
+                                           mu_prod=self._mu_prod, histograms=histograms, outs=outs, stats=stats,
+                                           test=test, evals=evals, tests=tests)
         finally:
             self._hp[u.H_LR] = self.hparams["lr"]
         self._advance_counts(ran, t, mu_prod)
         B = index.shape[1] or X.shape[0]
-        trace = StepTrace.from_buffers(outs[:ran], stats[:ran], net._hist if histograms else None, lrs[:ran], first, B)
+        trace = StepTrace.from_buffers(outs[:ran], stats[:ran], net._hist if histograms else None, lrs[:ran], first, B,
+                                       tests=tests[:ran])
         self._last = trace.stats(ran - 1)
         net._last = self._last
         return trace

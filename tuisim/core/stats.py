@@ -75,7 +75,8 @@ class StepTrace:
     """What consecutive steps measured, one row per step (from `Optimizer.run`).
 
     Scalars are (steps,) arrays; the per-layer fields of `StepStats` are (steps, layers)
-    arrays. act_hist / grad_hist are the last step's, when histograms were asked for."""
+    arrays. test_loss / test_accuracy: the test evaluation before the step, NaN where
+    there was none. act_hist / grad_hist are the last step's, when histograms were asked for."""
 
     step: np.ndarray
     loss: np.ndarray
@@ -92,17 +93,22 @@ class StepTrace:
     act_std: np.ndarray
     saturated: np.ndarray
     dead: np.ndarray
+    test_loss: np.ndarray
+    test_accuracy: np.ndarray
     batch_size: int = 0
     act_hist: np.ndarray | None = None
     grad_hist: np.ndarray | None = None
 
     @classmethod
     def from_buffers(cls, outs: np.ndarray, stats: np.ndarray, hist: np.ndarray | None, lrs: np.ndarray,
-                     first_step: int, batch: int = 0) -> "StepTrace":
+                     first_step: int, batch: int = 0, tests: np.ndarray | None = None) -> "StepTrace":
         rows = {name: stats[:, r, :] for name, r in zip(LAYER_FIELDS, _ROWS)}
+        if tests is None:
+            tests = np.full((len(outs), 2), np.nan)
         return cls(step=np.arange(first_step, first_step + len(outs), dtype=np.int64),
                    loss=outs[:, s.O_LOSS], accuracy=outs[:, s.O_ACC], diverged=outs[:, s.O_DIVERGED] != 0.0,
                    grad_total_norm=outs[:, s.O_GNORM], clip_coef=outs[:, s.O_CLIP_COEF], lr=lrs,
+                   test_loss=tests[:, 0], test_accuracy=tests[:, 1],
                    batch_size=batch, act_hist=None if hist is None else hist[0].copy(),
                    grad_hist=None if hist is None else hist[1].copy(), **rows)
 

@@ -311,7 +311,8 @@ def train_step(X, yi, yf, P, G, R, S, FS, WS, L, K, ic, fc, hp, rng, out, stats,
 
 
 @jit
-def train_steps(X, yi, yf, index, lrs, P, G, R, Rsave, S, FS, WS, L, K, ic, fc, hp, rng, outs, stats, hist):
+def train_steps(X, yi, yf, index, lrs, P, G, R, Rsave, S, FS, WS, L, K, ic, fc, hp, rng, outs, stats, hist,
+                Xt, yit, yft, WSt, evals, tests):
     """len(lrs) consecutive steps in one call, so a caller in another thread needs the
     GIL once per chunk of steps rather than once per step.
 
@@ -323,6 +324,9 @@ def train_steps(X, yi, yf, index, lrs, P, G, R, Rsave, S, FS, WS, L, K, ic, fc, 
     NAdam's momentum product so far, and are advanced over the steps that updated.
     A diverged step is the last one run (its update is skipped, and batch norm's
     running statistics are put back from Rsave); so is a step with a bad label.
+    Where evals[k] != 0, the network is first evaluated (evaluation mode, no gradients)
+    on the whole of Xt with yit / yft, in the workspace WSt, and tests[k] receives the
+    (loss, accuracy), as the step found the network.
     Returns the number of steps run."""
     n = lrs.shape[0]
     B = index.shape[1] if index.shape[1] > 0 else X.shape[0]
@@ -337,7 +341,20 @@ def train_steps(X, yi, yf, index, lrs, P, G, R, Rsave, S, FS, WS, L, K, ic, fc, 
     nadam = ic[C_OPT] == NADAM
     t = ic[C_T]
     mu_prod = fc[F_MU_PROD]
+    eout = np.zeros(O_SIZE)
+    estats = np.zeros((S_ROWS, L.shape[0]))
     for k in range(n):
+        if evals[k] != 0:
+            train, backward = ic[C_TRAIN], ic[C_BACKWARD]
+            ic[C_TRAIN] = 0
+            ic[C_BACKWARD] = 0
+            ic[C_NBINS] = 0
+            eout[:] = 0.0
+            train_step(Xt, yit, yft, P, G, R, S, FS, WSt, L, K, ic, fc, hp, rng, eout, estats, hist)
+            tests[k, 0] = eout[O_LOSS]
+            tests[k, 1] = eout[O_ACC]
+            ic[C_TRAIN] = train
+            ic[C_BACKWARD] = backward
         if gather:
             for r in range(B):
                 row = index[k, r]

@@ -31,6 +31,7 @@ class History:
         # the latest histograms only (they are large): (layers, bins)
         self.act_hist: np.ndarray | None = None
         self.grad_hist: np.ndarray | None = None
+        self.hist_step = -1  # the step they were taken at
 
     def _grow(self) -> None:
         cap = self._cap * 2
@@ -45,8 +46,9 @@ class History:
         self._cap = cap
 
     def extend(self, trace: StepTrace, rows=None, test: tuple[float, float] | None = None) -> None:
-        """Append rows of a `StepTrace` (all by default); `test` belongs to the trace's
-        first step, and is kept when that step is among the rows."""
+        """Append rows of a `StepTrace` (all by default), with the test evaluations it
+        holds; `test`, when given, is the evaluation before the trace's first step, and is
+        kept when that step is among the rows."""
         rows = np.arange(len(trace)) if rows is None else np.asarray(rows, dtype=np.int64)
         k = len(rows)
         if not k:
@@ -58,6 +60,8 @@ class History:
         for f in ("step", "loss", "accuracy", "lr", "grad_total_norm"):
             sc[f][i:j] = getattr(trace, f)[rows]
         sc["diverged"][i:j] = trace.diverged[rows]
+        sc["test_loss"][i:j] = trace.test_loss[rows]
+        sc["test_accuracy"][i:j] = trace.test_accuracy[rows]
         if test is not None and rows[0] == 0:
             sc["test_loss"][i], sc["test_accuracy"][i] = test
         for f in LAYER_FIELDS:
@@ -65,6 +69,7 @@ class History:
         if trace.act_hist is not None and rows[-1] == len(trace) - 1:
             self.act_hist = trace.act_hist
             self.grad_hist = trace.grad_hist
+            self.hist_step = int(trace.step[-1])
         self.n = j  # last: readers in other threads see whole records only
 
     def set_test(self, test: tuple[float, float]) -> None:

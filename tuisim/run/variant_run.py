@@ -110,23 +110,29 @@ class VariantRun:
 
     def _chunk_end(self, step: int, limit: int) -> int:
         """The end (exclusive) of the chunk of steps that can run in one compiled call
-        from `step`: no later step in it needs a test evaluation before it, and with
-        histograms on, it ends at the first recorded step (they are taken on a chunk's
-        last step)."""
+        from `step`. With histograms on, it ends at the first recorded step (they are
+        taken on a chunk's last step); when the test evaluation cannot run inside the
+        compiled call, no later step in the chunk may need one."""
         last = self.total_steps - 1
         end = min(limit, self.total_steps, step + MAX_CHUNK)
-        both = math.lcm(self.record_every, self.eval_every)
-        end = min(end, (step // both + 1) * both)  # the next evaluated multiple
-        if step < last:
-            end = min(end, last)  # the last step is always evaluated
+        if not self._eval_in_kernel:
+            both = math.lcm(self.record_every, self.eval_every)
+            end = min(end, (step // both + 1) * both)  # the next evaluated multiple
+            if step < last:
+                end = min(end, last)  # the last step is always evaluated
         if self.histograms:
             rec = -(-step // self.record_every) * self.record_every
             end = min(end, min(rec, last) + 1)
         return max(end, step + 1)
 
+    @property
+    def _eval_in_kernel(self) -> bool:
+        # mse on class targets scores accuracy by argmax, in `evaluate`
+        return len(self.X_test) > 0 and not (self.loss_name == "mse" and self.data.task == "classification")
+
     def advance(self, n: int = 1) -> int:
         """Run up to n steps (fewer at the end of the run or at divergence); returns how
-        many ran. Steps between two test evaluations run in one compiled call."""
+        many ran. Steps run in chunks of one compiled call each, test evaluations included."""
         if self.finished:
             return 0
         if self.status == READY:
@@ -134,14 +140,23 @@ class VariantRun:
             self.status = RUNNING
         t0 = time.perf_counter()
         done = 0
+        inside = self._eval_in_kernel
         while done < n and self.step < self.total_steps:
             step = self.step
             end = self._chunk_end(step, step + n - done)
             # every metric of step s describes the network as the step found it (before
             # its update): the test evaluation too
-            test = self.evaluate() if self._evaluated(step) else None
             hist = self.histograms if self.histograms and self._recorded(end - 1) else 0
-            trace = self.opt.run(self.X_train, self.y_train, self._batch_index(end - step), histograms=hist)
+            if inside:
+                s = np.arange(step, end)
+                last = s == self.total_steps - 1
+                evaluate = ((s % self.record_every == 0) | last) & ((s % self.eval_every == 0) | last)
+                trace = self.opt.run(self.X_train, self.y_train, self._batch_index(end - step), histograms=hist,
+                                     test=(self.X_test, self.y_test), evaluate=evaluate)
+                test = None
+            else:
+                test = self.evaluate() if self._evaluated(step) else None
+                trace = self.opt.run(self.X_train, self.y_train, self._batch_index(end - step), histograms=hist)
             ran = len(trace)
             done += ran
             diverged = bool(trace.diverged[-1])

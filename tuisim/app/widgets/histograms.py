@@ -126,7 +126,9 @@ class Histograms(Panel):
     def _retitle(self, note: str) -> None:
         what = "activations" if self.kind == "act" else "gradients log10 |dL/dz|"
         other = "gradients" if self.kind == "act" else "activations"
-        self.border_title = f"Histograms per layer: {what}"
+        steps = {v.history.hist_step for v in self.views or ()} - {-1}
+        at = f" at step {max(steps)}" if steps else ""
+        self.border_title = f"Histograms per layer: {what}{at}"
         self.border_subtitle = (f"{note} · " if note else "") + f"h: show {other}"
 
     def on_mount(self) -> None:
@@ -146,7 +148,8 @@ class Histograms(Panel):
                 cols.append(HistColumn(v.label, self.variant_style(v.index), h, *GRAD_RANGE, log=True))
         text, note = render_histograms(cols, self.content_region.width, self.content_region.height,
                                        self.style_of("muted"))
-        if note != getattr(self, "_note", None):
-            self._note = note
+        steps = max((v.history.hist_step for v in views), default=-1)
+        if (note, steps) != getattr(self, "_note", None):
+            self._note = (note, steps)
             self.call_later(self._retitle, note)
         return text
