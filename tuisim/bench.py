@@ -123,6 +123,8 @@ def startup(dtype: str = "float64") -> tuple[float, float]:
 
 def main(args) -> int:
     sizes = parse_sizes(args.sizes)
+    args.repeats = args.repeats or 7
+    args.seconds = args.seconds or 0.25
     print(f"tuisim bench: {args.dtype}, one BLAS thread (OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}),"
           f" ReLU + He + softmax cross-entropy + Adam, every per-layer statistic;"
           f" medians of {args.repeats} interleaved repeats")

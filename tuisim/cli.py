@@ -50,10 +50,17 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides")
     b = sub.add_parser("bench", help="time training steps: the Numba engine against the NumPy reference")
     b.add_argument("--sizes", metavar="DxWxB,...", help="depth x width x batch sizes (default: the standard five)")
-    b.add_argument("--repeats", type=_positive, default=7, help="interleaved repeats per size (median)")
-    b.add_argument("--seconds", type=float, default=0.25, help="time per repeat and engine (default 0.25)")
+    b.add_argument("--repeats", type=_positive, help="interleaved repeats per size (median; default 7, --app 3)")
+    b.add_argument("--seconds", type=float, help="time per repeat and engine (default 0.25, --app 8)")
     b.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     b.add_argument("--no-startup", action="store_true", help="skip the cold-compile and warm-start measurements")
+    b.add_argument("--app", action="store_true",
+                   help="measure what the app costs training instead: steps/s in the app against headless")
+    b.add_argument("--scenario", metavar="FILE|NAME", help="with --app: the scenario (default: a 20x64 ReLU probe)")
+    b.add_argument("--size", default="160x50", metavar="COLSxROWS", help="with --app: the terminal size (160x50)")
+    b.add_argument("--fps", type=float, default=10.0, help="with --app: the display rate (10)")
+    b.add_argument("--view", choices=("heat", "health", "hist", "about", "none"),
+                   help="with --app: the lower panel to show (default: the app's)")
     w = sub.add_parser("sweep", help="run a scenario's [sweep]: one run per point and seed, a map of the measure "
                                      "(in the app on a terminal, else headless)")
     w.add_argument("scenario", help="a scenario file, or the name of a bundled one (see `tuisim list`)")
@@ -134,6 +141,10 @@ def _main(argv: list[str]) -> int:
     if args.command == "check":
         return _check(args)
     if args.command == "bench":
+        if args.app:
+            from tuisim.app.bench import main as app_bench_main
+
+            return app_bench_main(args)
         from tuisim.bench import main as bench_main
 
         return bench_main(args)

@@ -49,7 +49,8 @@ class VariantRun:
         self._batch_rng = np.random.default_rng([self.seed, 0xBA7C4])
         self._order = np.arange(n)
         self._pos = n  # start a new epoch at the first batch
-        self.history = History(self.net.depth + 1, capacity=self.total_steps // self.record_every + 2,
+        # grown by doubling: a long run's columns are not all allocated up front
+        self.history = History(self.net.depth + 1, capacity=min(self.total_steps // self.record_every + 2, 4096),
                                histogram_bins=histograms)
         self.initial_weights = [self.net.parameter(f"layers.{i}.weight").copy() for i in range(self.net.depth + 1)]
         self.step = 0
