@@ -3,7 +3,9 @@
 A step is everything the app needs: forward, loss, backward, every per-layer statistic
 and the optimizer update (ReLU, He init, softmax cross-entropy, Adam, as in PERF.md).
 The two engines run interleaved, the same number of repeats each, and the figures are
-medians, so a noisy machine shifts both alike and the ratio stays honest.
+medians, so a noisy machine shifts both alike and the ratio stays honest. A last column
+times the same steps 100 to a compiled call (`Optimizer.run`, as the run loop and the
+app train), where the Python overhead per step is paid once per call.
 
 It also measures start-up in fresh processes: the very first compile (an empty Numba
 cache) and a second process with the cache warm, each from process start to the end of
@@ -23,6 +25,7 @@ import numpy as np
 
 STANDARD_SIZES = [(10, 32, 64), (20, 64, 128), (50, 64, 64), (8, 256, 256), (4, 512, 1024)]
 N_CLASSES = 10
+CHUNK = 100
 
 _STARTUP_CODE = """
 import time
@@ -70,10 +73,11 @@ def _setup(depth, width, batch, dtype):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(batch, width)).astype(dtype)
     y = rng.integers(0, N_CLASSES, size=batch)
-    return (lambda: opt.step(X, y)), (lambda: ref_opt.step(X, y))
+    whole = np.zeros((CHUNK, 0), dtype=np.int64)  # CHUNK steps on the batch X, one compiled call
+    return (lambda: opt.step(X, y)), (lambda: ref_opt.step(X, y)), (lambda: opt.run(X, y, whole))
 
 
-def _time(fn, seconds: float) -> float:
+def _time(fn, seconds: float, steps_per_call: int = 1) -> float:
     """Steps per second of fn over about `seconds`."""
     n = 0
     t0 = time.perf_counter()
@@ -82,26 +86,28 @@ def _time(fn, seconds: float) -> float:
         n += 1
         dt = time.perf_counter() - t0
         if dt >= seconds:
-            return n / dt
+            return n * steps_per_call / dt
 
 
 def measure(sizes, repeats: int = 7, seconds: float = 0.25, dtype: str = "float64", out=None) -> list[dict]:
     out = out or sys.stdout
     rows = []
     for depth, width, batch in sizes:
-        numba_step, numpy_step = _setup(depth, width, batch, dtype)
+        numba_step, numpy_step, numba_chunk = _setup(depth, width, batch, dtype)
         numba_step()  # compile or load the cache before timing
         numpy_step()
-        a, b = [], []
+        a, b, c = [], [], []
         for _ in range(repeats):
             a.append(_time(numba_step, seconds))
             b.append(_time(numpy_step, seconds))
-        na, nb = statistics.median(a), statistics.median(b)
+            c.append(_time(numba_chunk, seconds, CHUNK))
+        na, nb, nc = statistics.median(a), statistics.median(b), statistics.median(c)
         row = {"depth": depth, "width": width, "batch": batch, "numba_steps_per_s": na, "numpy_steps_per_s": nb,
-               "ratio": na / nb, "numba_gflops": na * step_flops(depth, width, batch) / 1e9}
+               "ratio": na / nb, "numba_gflops": na * step_flops(depth, width, batch) / 1e9,
+               "numba_chunk_steps_per_s": nc}
         rows.append(row)
         print(f"  {depth:>5} {width:>5} {batch:>5}  {na:>12,.1f}  {nb:>12,.1f}  {na / nb:>6.2f}x  "
-              f"{row['numba_gflops']:>7.2f}", file=out, flush=True)
+              f"{row['numba_gflops']:>7.2f}  {nc:>12,.1f}", file=out, flush=True)
     return rows
 
 
@@ -128,7 +134,8 @@ def main(args) -> int:
     print(f"tuisim bench: {args.dtype}, one BLAS thread (OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}),"
           f" ReLU + He + softmax cross-entropy + Adam, every per-layer statistic;"
           f" medians of {args.repeats} interleaved repeats")
-    print(f"  {'depth':>5} {'width':>5} {'batch':>5}  {'numba step/s':>12}  {'numpy step/s':>12}  {'ratio':>7}  GFLOP/s")
+    print(f"  {'depth':>5} {'width':>5} {'batch':>5}  {'numba step/s':>12}  {'numpy step/s':>12}  {'ratio':>7}  GFLOP/s"
+          f"  {f'{CHUNK}/call st/s':>12}")
     measure(sizes, args.repeats, args.seconds, args.dtype)
     if not args.no_startup:
         cold, warm = startup(args.dtype)

@@ -143,11 +143,11 @@ def test_bench_output_on_a_tiny_size(capsys):
     row = [ln for ln in out.splitlines() if ln.strip().startswith("2 ")]
     assert row, out
     nums = row[0].replace(",", "").replace("x", "").split()
-    depth, width, batch, numba_sps, numpy_sps, ratio, gflops = nums
+    depth, width, batch, numba_sps, numpy_sps, ratio, gflops, chunk_sps = nums
     assert (depth, width, batch) == ("2", "8", "16")
     assert float(numba_sps) > 0 and float(numpy_sps) > 0
     assert float(ratio) == pytest.approx(float(numba_sps) / float(numpy_sps), rel=0.01)
-    assert float(gflops) > 0
+    assert float(gflops) > 0 and float(chunk_sps) > 0
 
 
 def test_bench_rejects_bad_sizes(capsys):
