@@ -26,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="tuisim", description="Watch deep MLPs learn, or fail to, in your terminal.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="also:\n  tuisim                 the app's lesson browser (headless default lesson without a terminal)\n"
-               "  tuisim FILE|NAME       open a scenario in the app (--fps N, --screenshots DIR, --headless)\n\n"
+               "  tuisim FILE|NAME       the same as `tuisim run FILE|NAME`: open a scenario in the app\n\n"
                "examples:\n  tuisim list\n  tuisim vanishing_sigmoid\n"
                "  tuisim run vanishing_sigmoid --headless --check --out runs/vs\n"
                "  tuisim sweep sweep_tanh_phase --quick --check\n")
@@ -122,14 +122,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str]) -> int:
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
-        # `tuisim FILE|NAME [options]`: open it
-        ns = argparse.ArgumentParser(prog="tuisim")
-        ns.add_argument("scenario")
-        _app_args(ns)
-        ns.add_argument("--headless", action="store_true")
-        ns.add_argument("--seed", type=int, help="override the scenario's seed")
-        args = ns.parse_args(argv)
-        return _open(args.scenario, args)
+        # `tuisim FILE|NAME [options]` is `tuisim run FILE|NAME [options]`; without a
+        # terminal it also checks the claims, as `tuisim` alone does
+        args = _parser().parse_args(["run"] + argv)
+        args.check = args.check or not (_interactive() and _app_available())
+        return _run(args)
     p = _parser()
     args = p.parse_args(argv)
     if args.command is None:
