@@ -174,6 +174,8 @@ async def test_escape_goes_back_to_the_browser_and_enter_opens(tmp_path):
     app = app_for(tmp_path=tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await paused_at(pilot, 10)
+        # opened on a scenario, the app builds no browser until it is asked for
+        assert not any(isinstance(s, BrowserScreen) for s in app.screen_stack)
         old = driver(app)
         await pilot.press("escape")
         assert isinstance(app.screen, BrowserScreen)

@@ -95,6 +95,7 @@ SWEEP = "sweep:"  # the option id of a sweep: "sweep:NAME"
 
 
 class BrowserScreen(Screen):
+    KIND = "browser"
     BINDINGS = [
         Binding("o", "open_file", "Open a file"),
         Binding("k", "quick_sweep", "Quick sweep"),

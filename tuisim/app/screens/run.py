@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Static
+from textual.widgets import ContentSwitcher, Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tuisim.scenario import ScenarioError, parse_scenario
@@ -24,13 +24,14 @@ from ..widgets.histograms import Histograms
 from ..widgets.lesson import LessonPanel
 from ..widgets.loss_plot import LossPlot
 from ..widgets.panel import VariantView
-from ..widgets.status import StatusBar, TitleBar
+from ..widgets.status import StatusBar, TitleBar, ViewTabs
 
 VIEWS = ("heat", "health", "hist", "about")
 VIEW_NAMES = {"heat": "Heat strip", "health": "Health", "hist": "Histograms", "about": "About"}
 
 
 class RunScreen(Screen):
+    KIND = "run"
     BINDINGS = [
         Binding("space", "toggle_pause", "Pause"),
         Binding("n", "step", "Step"),
@@ -78,7 +79,7 @@ class RunScreen(Screen):
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield LossPlot(id="loss")
-                yield Static(id="tabs")
+                yield ViewTabs(id="tabs")
                 with ContentSwitcher(id="lower", initial="heat"):
                     yield HeatStrip(id="heat")
                     yield HealthTable(id="health")
@@ -95,7 +96,9 @@ class RunScreen(Screen):
         fps = max(0.5, min(float(getattr(self.app, "fps", 10.0)), 60.0))
         self.set_interval(1 / fps, self.refresh_frame)
         self.query_one("#bars").focus()
-        self.start()
+        # the training thread starts after the first frame: its imports (numba) would
+        # otherwise hold the GIL while that frame is drawn
+        self.call_after_refresh(self.start)
 
     def on_resize(self, event) -> None:
         self._layout_for(event.size.width, event.size.height)
@@ -123,13 +126,8 @@ class RunScreen(Screen):
         self.set_class(hidden, "-no-lower")
         if not hidden:
             self.query_one("#lower", ContentSwitcher).current = self.view
-        tabs = []
-        for k, v in enumerate(VIEWS, 1):
-            if self.has_class("-large") and v == "about":
-                continue
-            name = VIEW_NAMES[v]
-            tabs.append(f"[reverse] {k} {name} [/]" if v == self.view else f"[dim] {k}[/] {name} ")
-        self.query_one("#tabs", Static).update(" ".join(tabs) + "  [dim]p: next view · 0: hide[/]")
+        self.query_one(ViewTabs).set_views([(k, VIEW_NAMES[v], v == self.view) for k, v in enumerate(VIEWS, 1)
+                                            if not (self.has_class("-large") and v == "about")])
         self._last_key = None
 
     # ------------------------------------------------------------------ training
@@ -298,8 +296,7 @@ class RunScreen(Screen):
         if self.maximized is not None:
             self.minimize()
             return
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()
+        self.app.back_to_lessons()
 
     def on_unmount(self) -> None:
         if self.driver is not None:

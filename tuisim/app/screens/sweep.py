@@ -33,6 +33,7 @@ from ..widgets.sweep_curves import SweepCurves
 
 
 class SweepScreen(Screen):
+    KIND = "sweep"
     BINDINGS = [
         Binding("enter", "open_cell", "Open run"),
         Binding("left", "move(-1, 0)", "Select the cell to the left", show=False),
@@ -328,5 +329,4 @@ class SweepScreen(Screen):
         self.notify(f"saved {path}", title="Screenshot")
 
     def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()
+        self.app.back_to_lessons()

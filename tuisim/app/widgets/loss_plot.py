@@ -13,13 +13,13 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from plotext._figure import _figure_class as Figure
 from rich.console import Group
 from rich.style import Style
 from rich.text import Text
 
 from ..format import log10_safe, num
 from .panel import Panel
+from .plot import new_figure
 
 
 @dataclass
@@ -68,11 +68,7 @@ def decade_ticks(lo: float, hi: float, rows: int) -> tuple[list[float], list[str
 
 def build_plot(curves: list[Curve], total: int, width: int, height: int, muted_rgb=None) -> tuple[str, bool]:
     """The plot as an ANSI string, and whether the y axis is logarithmic."""
-    f = Figure()
-    f.plotsize(width, height)
-    f.theme("clear")
-    if muted_rgb is not None:
-        f.ticks_color(muted_rgb)
+    f = new_figure(width, height, muted_rgb)
     finite = [c.loss[np.isfinite(c.loss) & (c.loss > 0)] for c in curves]
     vals = np.concatenate(finite + [c.test_loss[np.isfinite(c.test_loss) & (c.test_loss > 0)] for c in curves])
     log = bool(len(vals)) and vals.max() / max(vals.min(), 1e-300) > 10

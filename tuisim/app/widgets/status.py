@@ -162,3 +162,34 @@ class SweepStatusBar(StatusBar):
             t.append(f" · {d.executor_name}", muted)
         t.append(f" · {self.grid_name}", muted)
         return t
+
+
+class ViewTabs(Widget):
+    """The lower panel's views as tabs, the current one highlighted; the key hint is
+    added when the line has room for it (never cut in the middle)."""
+
+    DEFAULT_CSS = "ViewTabs { height: 1; }"
+    HINT = "p: next view · 0: hide"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.views: list[tuple[int, str, bool]] = []
+
+    def set_views(self, views: list[tuple[int, str, bool]]) -> None:
+        """(key, name, current) for each view."""
+        self.views = views
+        self.refresh()
+
+    def render(self):
+        t = Text(no_wrap=True, overflow="ellipsis")
+        for k, (key, name, current) in enumerate(self.views):
+            if k:
+                t.append(" ")
+            if current:
+                t.append(f" {key} {name} ", Style(reverse=True))
+            else:
+                t.append(f" {key}", Style(dim=True))
+                t.append(f" {name} ")
+        if t.cell_len + 2 + len(self.HINT) <= self.size.width:
+            t.append("  " + self.HINT, Style(dim=True))
+        return t

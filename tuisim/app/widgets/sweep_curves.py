@@ -10,7 +10,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from plotext._figure import _figure_class as Figure
 from rich.console import Group
 from rich.style import Style
 from rich.text import Text
@@ -18,6 +17,7 @@ from rich.text import Text
 from ..sweep_map import MapAxis, MapData, measure_title
 from .loss_plot import decade_ticks
 from .panel import Panel
+from .plot import new_figure
 
 
 @dataclass
@@ -68,11 +68,7 @@ def round_ticks(lo: float, hi: float, most: int) -> tuple[list[float], list[str]
 def build_sweep_plot(series: list[Series], axis: MapAxis, width: int, height: int, log_y: bool,
                      cursor: int | None = None, muted_rgb=None, fixed: tuple[float, float] | None = None) -> str:
     """The plot as an ANSI string (`fixed`: the y range of a bounded measure, e.g. (0, 1))."""
-    f = Figure()
-    f.plotsize(width, height)
-    f.theme("clear")
-    if muted_rgb is not None:
-        f.ticks_color(muted_rgb)
+    f = new_figure(width, height, muted_rgb)
     xs, _ = x_positions(axis)
     finite = np.concatenate([s.means[np.isfinite(s.means) & ((s.means > 0) if log_y else True)] for s in series]
                             + [np.zeros(0)])

@@ -1,0 +1,16 @@
+"""`new_figure`: a plotext figure set up the way every plot of the app draws (its own
+figure, no global `plt` state; a clear background; muted ticks). plotext is imported on
+the first plot, not before the app's first frame."""
+
+from __future__ import annotations
+
+
+def new_figure(width: int, height: int, muted_rgb: tuple[int, int, int] | None = None):
+    from plotext._figure import _figure_class as Figure
+
+    f = Figure()
+    f.plotsize(width, height)
+    f.theme("clear")
+    if muted_rgb is not None:
+        f.ticks_color(muted_rgb)
+    return f
