@@ -35,14 +35,23 @@ class LessonPanel(VerticalScroll, can_focus=True):
         return lesson_markdown(self.scenario, self.networks, self.checks)
 
     def compose(self):
-        yield Markdown(self.markdown())
+        # the text is laid out when the panel is first shown: a hidden panel's markdown
+        # widgets would only slow the first frame
+        self._shown = False
+        yield Markdown()
+
+    def on_show(self) -> None:
+        if not self._shown:
+            self._shown = True
+            self.query_one(Markdown).update(self.markdown())
 
     def set_info(self, networks=None, checks=None) -> None:
         if networks is not None:
             self.networks = networks
         if checks is not None:
             self.checks = checks
-        self.query_one(Markdown).update(self.markdown())
+        if self._shown:
+            self.query_one(Markdown).update(self.markdown())
 
 
 def sweep_markdown(scenario, layout, plan, quick: bool, checks=None) -> str:
