@@ -18,6 +18,7 @@ def test_app_bench_reports_both_rates(capsys):
     m = re.search(r"medians: headless ([\d,]+) steps/s, app ([\d,]+) steps/s", out)
     assert m, out
     assert int(m.group(1).replace(",", "")) > 0 and int(m.group(2).replace(",", "")) > 0
+    assert re.search(r"how long a key waits\): median \d+ ms, 99th percentile \d+ ms, longest \d+ ms", out), out
 
 
 def test_bad_size_is_explained():

@@ -5,6 +5,9 @@ steps in the main thread, nothing drawn) and (b) in the app, which draws every p
 `--fps` while its training thread runs. The two alternate, the same number of repeats
 each, and the figures are medians, so a noisy machine shifts both alike.
 
+Meanwhile a 10 ms tick measures how late the app's event loop answers: how long a key
+pressed at that moment would wait before its handler runs.
+
 The app runs in this process with a driver that renders every frame to terminal
 escape codes exactly as on a terminal and then drops them, at the size given, so the
 cost measured is the app's own (a terminal emulator's drawing is not counted: over SSH
@@ -61,7 +64,12 @@ def headless_rate(scenario, seconds: float) -> float:
     return (sum(r.step for r in session.runs) - start) / (time.perf_counter() - t0)
 
 
-def app_rate(scenario, seconds: float, size: tuple[int, int], fps: float, view: str | None) -> float:
+TICK = 0.01
+
+
+def app_rate(scenario, seconds: float, size: tuple[int, int], fps: float,
+             view: str | None) -> tuple[float, list[float]]:
+    """Steps per second in the app, and the event loop's lateness on 10 ms ticks meanwhile."""
     from .factory import make_app
     from .screens.run import RunScreen
 
@@ -80,8 +88,13 @@ def app_rate(scenario, seconds: float, size: tuple[int, int], fps: float, view: 
             await asyncio.sleep(1.0)  # the panels' first full draw
             d = screen.driver
             a, t0 = d.steps_run, time.perf_counter()
-            await asyncio.sleep(seconds)
+            lags = []  # how late a 10 ms tick runs: how long a key would wait
+            while time.perf_counter() - t0 < seconds:
+                t = time.perf_counter()
+                await asyncio.sleep(TICK)
+                lags.append(time.perf_counter() - t - TICK)
             result["rate"] = (d.steps_run - a) / (time.perf_counter() - t0)
+            result["lags"] = lags
         finally:
             app.exit()
 
@@ -93,7 +106,7 @@ def app_rate(scenario, seconds: float, size: tuple[int, int], fps: float, view: 
     asyncio.run(main())
     if "rate" not in result:
         raise RuntimeError("the app stopped before the measurement ended")
-    return result["rate"]
+    return result["rate"], result["lags"]
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -120,13 +133,19 @@ def main(args, out=None) -> int:
     print(f"tuisim bench --app: {scenario.title}, the app at {size[0]}x{size[1]} and {args.fps:g} fps"
           f"{', view ' + args.view if args.view else ''}, against headless; {repeats} interleaved repeats of "
           f"{seconds:g} s", file=out, flush=True)
-    heads, apps = [], []
+    heads, apps, lags = [], [], []
     for k in range(repeats):
         heads.append(headless_rate(scenario, seconds))
-        apps.append(app_rate(scenario, seconds, size, args.fps, args.view))
-        print(f"  repeat {k + 1}: headless {heads[-1]:,.0f} steps/s, app {apps[-1]:,.0f} steps/s", file=out,
-              flush=True)
+        rate, lag = app_rate(scenario, seconds, size, args.fps, args.view)
+        apps.append(rate)
+        lags.extend(lag)
+        print(f"  repeat {k + 1}: headless {heads[-1]:,.0f} steps/s, app {apps[-1]:,.0f} steps/s, "
+              f"longest wait of the interface {max(lag) * 1000:.0f} ms", file=out, flush=True)
     h, a = statistics.median(heads), statistics.median(apps)
     print(f"medians: headless {h:,.0f} steps/s, app {a:,.0f} steps/s: the app runs at {a / h:.0%} of headless "
           f"(costs {1 - a / h:.0%})", file=out)
+    lags.sort()
+    q = lambda p: lags[min(len(lags) - 1, int(p * len(lags)))] * 1000  # noqa: E731
+    print(f"the interface's event loop while training (how long a key waits): median {q(0.5):.0f} ms, "
+          f"99th percentile {q(0.99):.0f} ms, longest {lags[-1] * 1000:.0f} ms", file=out)
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from textual import on, work
@@ -24,6 +25,7 @@ from ..widgets.histograms import Histograms
 from ..widgets.lesson import LessonPanel
 from ..widgets.loss_plot import LossPlot
 from ..widgets.panel import VariantView
+from ..widgets.plot import preload
 from ..widgets.status import StatusBar, TitleBar, ViewTabs
 
 VIEWS = ("heat", "health", "hist", "about")
@@ -99,6 +101,7 @@ class RunScreen(Screen):
         # the training thread starts after the first frame: its imports (numba) would
         # otherwise hold the GIL while that frame is drawn
         self.call_after_refresh(self.start)
+        self.call_after_refresh(preload)
 
     def on_resize(self, event) -> None:
         self._layout_for(event.size.width, event.size.height)
@@ -170,6 +173,10 @@ class RunScreen(Screen):
 
     def on_engine_ready(self, message: m.EngineReady) -> None:
         if self._mine(message):
+            # numba, textual and the compiled engine are loaded: keep those hundreds of
+            # thousands of long-lived objects out of the garbage collector's full passes,
+            # which otherwise stall the interface for 100-150 ms every few seconds
+            gc.freeze()
             self.refresh_frame(force=True)
 
     def on_progress(self, message: m.Progress) -> None:

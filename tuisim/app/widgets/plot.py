@@ -4,6 +4,8 @@ the first plot, not before the app's first frame."""
 
 from __future__ import annotations
 
+import threading
+
 
 def new_figure(width: int, height: int, muted_rgb: tuple[int, int, int] | None = None):
     from plotext._figure import _figure_class as Figure
@@ -14,3 +16,9 @@ def new_figure(width: int, height: int, muted_rgb: tuple[int, int, int] | None =
     if muted_rgb is not None:
         f.ticks_color(muted_rgb)
     return f
+
+
+def preload() -> None:
+    """Import plotext in a background thread (0.1 s), so the first plot does not stall
+    the interface for that long."""
+    threading.Thread(target=lambda: __import__("plotext._figure"), name="tuisim-preload", daemon=True).start()
