@@ -96,6 +96,21 @@ async def test_view_keys(tmp_path):
         assert screen.maximized is None
 
 
+async def test_histograms_are_there_when_the_view_opens_on_a_paused_run(tmp_path):
+    app = app_for(tmp_path=tmp_path, pause_at=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: driver(app) is not None and driver(app).step > 5, what="training")
+        await pilot.press("space")
+        await until(pilot, lambda: driver(app).paused, what="the pause")
+        await pilot.press("3")
+        await pilot.pause(0.6)
+        runs = driver(app).session.runs
+        assert all(r.history.act_hist is not None and 0 <= r.history.hist_step < r.step for r in runs)
+        panel = app.screen.query_one("#hist")
+        assert "at step" in panel.border_title
+        assert "no histograms yet" not in "".join(s.text for s in (panel.render_line(y) for y in range(8)))
+
+
 async def test_live_learning_rate_keys_reach_the_engine(tmp_path):
     app = app_for(tmp_path=tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -112,3 +112,9 @@ def test_loss_plot_log_scale_and_divergence_marker():
     assert "│" in out
     pos, labels = decade_ticks(-3, 0, 16)
     assert "1" in labels and "0.001" in labels
+
+
+def test_histograms_before_any_was_taken_say_so():
+    text, note = render_histograms([HistColumn("a", Style(), None, -1, 1), HistColumn("b", Style(), None, -1, 1)],
+                                   80, 10, Style())
+    assert "no histograms yet" in text.plain and note == ""

@@ -24,7 +24,7 @@ from . import messages as m
 
 SPEEDS: tuple[float | None, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, None)  # steps/s; None: as fast as possible
 HISTOGRAM_BINS = 40
-HISTOGRAM_EVERY = 0.5  # seconds between histograms while they are on screen (the panel redraws at 2 Hz)
+HISTOGRAM_EVERY = 0.5  # seconds between histograms (the panel redraws at 2 Hz)
 
 
 def speed_label(speed: float | None) -> str:
@@ -53,9 +53,9 @@ class Driver:
         self._cancel = threading.Event()
         self._seconds_per_step = math.nan
         self._reported: set[str] = set()
-        # histograms cost about one step's time each: taken only while the UI shows them
-        # (at most every HISTOGRAM_EVERY s), and on any step the run stops at
-        self.histograms_wanted = False
+        # a histogram costs about one step's time on a small net: taken at most every
+        # HISTOGRAM_EVERY s (whether or not the panel is on screen, so that it has a
+        # recent picture when opened), and on any step the run stops at
         self._hist_at = -math.inf
 
     # ---------------------------------------------------------------- UI side
@@ -204,7 +204,7 @@ class Driver:
             return True
         if self.pause_at is not None and r.step + 1 >= self.pause_at:
             return True
-        return self.histograms_wanted and time.monotonic() - self._hist_at >= HISTOGRAM_EVERY
+        return time.monotonic() - self._hist_at >= HISTOGRAM_EVERY
 
     def _after_chunk(self, emit) -> None:
         for r in self.session.runs:

@@ -123,8 +123,6 @@ class RunScreen(Screen):
         return views + (["none"] if self.has_class("-short") else [])
 
     def _apply_view(self) -> None:
-        if self.driver is not None:
-            self.driver.histograms_wanted = self.view == "hist"
         hidden = self.view == "none"
         self.set_class(hidden, "-no-lower")
         if not hidden:
@@ -138,7 +136,6 @@ class RunScreen(Screen):
         if self.driver is not None:
             self.driver.cancel()
         self.driver = Driver(self.scenario, seed=self.seed, pause_at=self.pause_at)
-        self.driver.histograms_wanted = self.view == "hist"
         self.query_one("#heat", HeatStrip).reset()
         status = self.query_one(StatusBar)
         status.driver, status.error, status.focus_index = self.driver, None, self.focus_index

@@ -85,6 +85,9 @@ def render_histograms(columns: list[HistColumn], width: int, height: int, muted:
         if k < n - 1:
             text.append(" " * gap)
     text.append("\n")
+    if not layers:
+        text.append(" " * label_w + "no histograms yet (taken twice a second while training)", muted)
+        return text, ""
     for i in idx:
         text.append(f"{layer_name(int(i), layers):>3} ", muted)
         for k, c in enumerate(columns):
