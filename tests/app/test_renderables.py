@@ -118,3 +118,13 @@ def test_histograms_before_any_was_taken_say_so():
     text, note = render_histograms([HistColumn("a", Style(), None, -1, 1), HistColumn("b", Style(), None, -1, 1)],
                                    80, 10, Style())
     assert "no histograms yet" in text.plain and note == ""
+
+
+def test_view_tabs_shorten_to_fit_and_always_show_the_current_view():
+    from tuisim.app.widgets.status import ViewTabs
+
+    tabs = ViewTabs()
+    tabs.views = [(1, "Heat strip", False), (2, "Health", False), (3, "Histograms", True), (4, "About", False)]
+    full, short, keys = (tabs._tabs(n).plain for n in ("full", "short", "keys"))
+    assert "3 Histograms" in full and "3 Hist " in short and "Heat" not in keys and "3 Hist" in keys
+    assert len(keys) < len(short) < len(full)

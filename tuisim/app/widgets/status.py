@@ -180,16 +180,30 @@ class ViewTabs(Widget):
         self.views = views
         self.refresh()
 
-    def render(self):
+    SHORT = {"Heat strip": "Heat", "Histograms": "Hist", "Health": "Health", "About": "About"}
+
+    def _tabs(self, names: str) -> Text:
+        """names: "full", "short", or "keys" (only the current view named)."""
         t = Text(no_wrap=True, overflow="ellipsis")
         for k, (key, name, current) in enumerate(self.views):
             if k:
                 t.append(" ")
+            label = name if names == "full" else self.SHORT.get(name, name)
             if current:
-                t.append(f" {key} {name} ", Style(reverse=True))
+                t.append(f" {key} {label} ", Style(reverse=True))
+            elif names == "keys":
+                t.append(f" {key}", Style(dim=True))
             else:
                 t.append(f" {key}", Style(dim=True))
-                t.append(f" {name} ")
-        if t.cell_len + 2 + len(self.HINT) <= self.size.width:
+                t.append(f" {label} ")
+        return t
+
+    def render(self):
+        width = self.size.width
+        for names in ("full", "short", "keys"):
+            t = self._tabs(names)
+            if t.cell_len <= width:
+                break
+        if t.cell_len + 2 + len(self.HINT) <= width:
             t.append("  " + self.HINT, Style(dim=True))
         return t
