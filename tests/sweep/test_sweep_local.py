@@ -118,3 +118,22 @@ def test_stop_from_another_thread_ends_the_sweep(tmp_path):
         if len(got) == 2:
             threading.Thread(target=sweep.stop).start()
     assert 2 <= len(got) < 24 and sweep.interrupted
+
+
+@pytest.mark.parametrize("workers", [2, 0], ids=["2 worker processes", "this process"])
+def test_pause_finishes_the_runs_in_flight_and_a_resume_runs_only_the_rest(tmp_path, reference, workers):
+    out = tmp_path / "out"
+    first = SweepRun(load_sweep(TINY), workers=workers, out_dir=out)
+    got = []
+    for r in first.run():
+        got.append(r)
+        if len(got) == 3:
+            first.pause()  # from the consuming thread here; the app calls it from the UI thread
+    # the runs in flight at the pause (one per worker at most) still arrive and are recorded
+    assert len(got) == 3 if not workers else 3 <= len(got) <= 3 + workers
+    assert len(got) < 24 and first.interrupted
+    assert len(read_sweep_csv(out / "sweep.csv")) == len(got)
+    again = SweepRun(load_sweep(TINY), workers=workers, out_dir=out, resume=True)
+    results = list(again.run())
+    assert len(results) == 24 and again.timing()["runs"] == 24 - len(got)
+    assert all(r.value == reference[r.key] for r in results)

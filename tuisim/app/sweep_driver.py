@@ -4,8 +4,8 @@ by the app, in a thread worker.
 The driver iterates `SweepRun.run()` (blocking) in the worker; the sweep screen pulls
 `driver.results` on a timer, so data never travels in messages. Every sweep writes its
 results to sweep.csv as they arrive (to `--out DIR`, else a temporary folder), so a
-pause is a stop and resuming is `resume=True` on the same folder: the runs already
-done are read back, never run again. Leaving the screen stops the sweep; its worker
+pause lets the runs in flight finish and stops, and resuming is `resume=True` on the
+same folder: the runs already done are read back, never run again. Leaving the screen stops the sweep; its worker
 processes end with it.
 """
 
@@ -127,10 +127,10 @@ class SweepDriver:
         return self.state in ("starting", "running", "pausing")
 
     def pause(self) -> None:
-        """Stop after the runs in flight (they are run again on resume)."""
+        """Start no more runs; pause once the runs in flight are done and recorded."""
         if self.active:
             self.state = "pausing"
-            self.sweep.stop()
+            self.sweep.pause()
 
     def close(self) -> None:
         """Stop for good: the worker processes end, a temporary folder is removed."""

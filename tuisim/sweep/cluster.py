@@ -69,7 +69,8 @@ class DaskCluster:
         self.client.register_plugin(WarmUp(self.dtypes))
         self.startup = time.perf_counter() - t0
 
-    def run(self, tasks: Iterable[Task], stop: threading.Event) -> Iterator[Result]:
+    def run(self, tasks: Iterable[Task], stop: threading.Event,
+            drain: threading.Event | None = None) -> Iterator[Result]:
         distributed = _distributed()
         tag = uuid.uuid4().hex[:8]
         by_key: dict[str, tuple[Task, int]] = {}
@@ -85,7 +86,7 @@ class DaskCluster:
         ac = distributed.as_completed([submit(t, 1) for t in tasks])
         try:
             for f in ac:
-                if stop.is_set():
+                if stop.is_set() or (drain is not None and drain.is_set()):  # every run was submitted: stop
                     break
                 task, n = by_key.pop(f.key)
                 if f.status == "cancelled":

@@ -40,9 +40,10 @@ class InProcess:
     def start(self) -> None:
         self.startup = warm_up(self.dtypes)
 
-    def run(self, tasks: Iterable[Task], stop: threading.Event) -> Iterator[Result]:
-        for task in tasks:
-            if stop.is_set():
+    def run(self, tasks: Iterable[Task], stop: threading.Event,
+            drain: threading.Event | None = None) -> Iterator[Result]:
+        for task in tasks:  # one at a time: a pause lands between two runs
+            if stop.is_set() or (drain is not None and drain.is_set()):
                 return
             yield execute(task)
 
@@ -150,16 +151,22 @@ class LocalPool:
             self._retire(w)
 
     # ------------------------------------------------------------------ running
-    def run(self, tasks: Iterable[Task], stop: threading.Event) -> Iterator[Result]:
+    def run(self, tasks: Iterable[Task], stop: threading.Event,
+            drain: threading.Event | None = None) -> Iterator[Result]:
+        """Every task's result as it arrives. `stop`: return now; `drain`: send no more
+        tasks, and return once the workers' tasks in flight are done."""
         queue = deque(tasks)
         pending = len(queue)
+        draining = drain.is_set if drain is not None else (lambda: False)
 
         def feed(w: _Worker) -> None:
-            if w.ready and w.task is None and queue and not stop.is_set():
+            if w.ready and w.task is None and queue and not stop.is_set() and not draining():
                 w.task = queue.popleft()
                 w.conn.send_bytes(pickle.dumps(w.task))
 
         while pending and not stop.is_set():
+            if draining() and not any(w.task is not None for w in self._pool):
+                return
             for w in self._pool:
                 feed(w)
             out: list[Result] = []

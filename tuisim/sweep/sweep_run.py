@@ -48,6 +48,7 @@ class SweepRun:
         self.interrupted = False
         self.resumed = 0
         self._stop = threading.Event()
+        self._drain = threading.Event()
         self._t0: float | None = None
         self._t_ready: float | None = None
         self._t_end: float | None = None
@@ -56,8 +57,14 @@ class SweepRun:
 
     # ------------------------------------------------------------------ control
     def stop(self) -> None:
-        """Stop after the results already in flight (thread-safe)."""
+        """Stop now (thread-safe): runs in flight are abandoned, and run again by a resume."""
         self._stop.set()
+
+    def pause(self) -> None:
+        """Start no more runs, and stop once those in flight are done and recorded
+        (thread-safe), so a resume has nothing to run again. A Dask cluster, which was
+        given every run at once, stops as `stop` does."""
+        self._drain.set()
 
     def _executor(self, n_tasks: int):
         if self.scheduler is not None:
@@ -86,11 +93,11 @@ class SweepRun:
             todo = [t for t in self.tasks if t.key not in skip]
             self._cost_todo = sum(t.cost for t in todo)
             cost = {t.id: t.cost for t in todo}
-            if todo and not self._stop.is_set():
+            if todo and not self._stop.is_set() and not self._drain.is_set():
                 self.executor = self._executor(len(todo))
                 self.executor.start()
                 self._t_ready = time.perf_counter()
-                for r in self.executor.run(todo, self._stop):
+                for r in self.executor.run(todo, self._stop, self._drain):
                     self.results.add(r)
                     self._cost_done += cost.get(r.task, 0.0)
                     if writer is not None:
