@@ -137,3 +137,19 @@ def test_pause_finishes_the_runs_in_flight_and_a_resume_runs_only_the_rest(tmp_p
     results = list(again.run())
     assert len(results) == 24 and again.timing()["runs"] == 24 - len(got)
     assert all(r.value == reference[r.key] for r in results)
+
+
+def test_a_stop_during_the_workers_start_is_not_kept_waiting():
+    import threading
+
+    from tuisim.sweep.local import LocalPool
+
+    pool = LocalPool(2)
+    stop = threading.Event()
+    stop.set()
+    try:
+        pool.start(stop)  # returns at once: the workers have not loaded the engine yet
+        assert len(pool._pool) == 2 and not all(w.ready for w in pool._pool)
+    finally:
+        pool.close()
+    assert not pool._pool

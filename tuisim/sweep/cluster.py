@@ -44,7 +44,7 @@ class DaskCluster:
         self.name = (f"a Dask LocalCluster of {workers} worker{'s' if workers != 1 else ''}" if address == "local"
                      else f"the Dask cluster at {address}")
 
-    def start(self) -> None:
+    def start(self, stop: threading.Event | None = None) -> None:
         import time
 
         distributed = _distributed()

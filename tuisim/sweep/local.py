@@ -37,8 +37,8 @@ class InProcess:
         self.dtypes = dtypes
         self.startup = 0.0
 
-    def start(self) -> None:
-        self.startup = warm_up(self.dtypes)
+    def start(self, stop: threading.Event | None = None) -> None:
+        self.startup = warm_up(self.dtypes)  # in this thread: a first compile cannot be cut short
 
     def run(self, tasks: Iterable[Task], stop: threading.Event,
             drain: threading.Event | None = None) -> Iterator[Result]:
@@ -103,12 +103,15 @@ class LocalPool:
         self._failed_starts = 0
 
     # ------------------------------------------------------------------ workers
-    def start(self) -> None:
-        """Start the workers and wait until each has loaded the engine."""
+    def start(self, stop: threading.Event | None = None) -> None:
+        """Start the workers and wait until each has loaded the engine (or `stop` is set:
+        a first compile takes about 40 s, and leaving the sweep must not wait for it)."""
         self._t0 = time.perf_counter()
         for _ in range(self.workers):
             self._spawn()
         while not all(w.ready for w in self._pool):
+            if stop is not None and stop.is_set():
+                return
             ready = wait([w.conn for w in self._pool] + [w.process.sentinel for w in self._pool], timeout=0.5)
             for w in list(self._pool):
                 if w.conn in ready and not w.ready:

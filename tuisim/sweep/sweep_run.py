@@ -95,7 +95,7 @@ class SweepRun:
             cost = {t.id: t.cost for t in todo}
             if todo and not self._stop.is_set() and not self._drain.is_set():
                 self.executor = self._executor(len(todo))
-                self.executor.start()
+                self.executor.start(self._stop)
                 self._t_ready = time.perf_counter()
                 for r in self.executor.run(todo, self._stop, self._drain):
                     self.results.add(r)
