@@ -68,13 +68,3 @@ def ellipsize(text: str, width: int) -> str:
     if width <= 0:
         return ""
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
-
-
-def clock(seconds: float | None) -> str:
-    """0:42, 12:03, 1:02:03; --:-- when unknown."""
-    if seconds is None or not math.isfinite(seconds):
-        return "--:--"
-    s = int(round(seconds))
-    h, rest = divmod(s, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

@@ -47,3 +47,13 @@ def fmt(v) -> str:
     if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
         return f"{v:.3g}"
     return f"{v:.4g}"
+
+
+def clock(seconds: float | None) -> str:
+    """0:42, 12:03, 1:02:03; --:-- when unknown (elapsed times and ETAs)."""
+    if seconds is None or not math.isfinite(seconds):
+        return "--:--"
+    s = int(round(seconds))
+    h, rest = divmod(s, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

@@ -8,18 +8,11 @@ import math
 import sys
 import time
 
+from tuisim.run.compare import clock
+
 from .expects import SweepCheck
 from .sweep_run import SweepRun
 from .tasks import OK
-
-
-def _clock(seconds: float | None) -> str:
-    if seconds is None or not math.isfinite(seconds):
-        return "--:--"
-    s = int(round(seconds))
-    h, m = divmod(s, 3600)
-    m, s = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 class SweepProgress:
@@ -40,7 +33,7 @@ class SweepProgress:
         ex = self.sweep.executor
         where = f"  ({ex.name})" if ex is not None else ""
         return (f"[{bar}] {p['done']:>{len(str(p['total']))}}/{p['total']} runs{failed}  "
-                f"{_clock(p['elapsed'])} elapsed  ETA {_clock(p['eta'])}{where}")
+                f"{clock(p['elapsed'])} elapsed  ETA {clock(p['eta'])}{where}")
 
     def update(self, force: bool = False) -> None:
         now = time.monotonic()

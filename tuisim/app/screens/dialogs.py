@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.worker import WorkerState
 from textual.widgets import Markdown, Static
 
 PANELS = """
@@ -90,3 +91,15 @@ class ErrorScreen(ModalScreen):
             yield Static(f"[b]{self.title_text}[/b]", id="dialog-title")
             yield Static(self.text, id="error-text", markup=False)
             yield Static("[dim]esc: close[/]")
+
+
+def report_worker_failure(screen, event, group: str, what: str, status) -> None:
+    """Every failure of a screen's worker (`group`) ends here: in the status bar and a
+    notification, never a traceback. `what`: "run" or "sweep"."""
+    from tuisim.errors import failure_text
+
+    if event.worker.group != group or event.state != WorkerState.ERROR:
+        return
+    text = failure_text(event.worker.error)
+    status.error = f"the {what} stopped: {text}"
+    screen.notify(text, title=f"The {what} stopped", severity="error", timeout=15)

@@ -11,13 +11,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from tuisim.scenario import ScenarioError, parse_scenario
 
 from .. import messages as m
 from ..driver import Driver, speed_label
 from ..format import num
+from .dialogs import report_worker_failure
 from ..widgets.grad_bars import GradBars, QUANTITIES
 from ..widgets.health_table import HealthTable
 from ..widgets.heat_strip import HeatStrip
@@ -149,14 +150,7 @@ class RunScreen(Screen):
         driver.run(self.post_message, get_current_worker().cancelled_event)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Every failure of the training worker ends here, shown, never a traceback."""
-        if event.worker.group != "train" or event.state != WorkerState.ERROR:
-            return
-        from tuisim.errors import failure_text
-
-        text = failure_text(event.worker.error)
-        self.query_one(StatusBar).error = f"the run stopped: {text}"
-        self.notify(text, title="The run stopped", severity="error", timeout=15)
+        report_worker_failure(self, event, "train", "run", self.query_one(StatusBar))
 
     def _mine(self, message: m.DriverMessage) -> bool:
         return message.driver is self.driver

@@ -18,13 +18,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from tuisim.scenario import ScenarioError
 
 from .. import messages as m
 from ..sweep_driver import SweepDriver, SweepSpec
 from ..sweep_map import MapData, MapLayout, carry_cursor, chance_of, measure_title
+from .dialogs import report_worker_failure
 from ..widgets.cell_info import CellInfo, summarize
 from ..widgets.heatmap import Heatmap
 from ..widgets.lesson import SweepAbout
@@ -148,14 +149,7 @@ class SweepScreen(Screen):
         driver.run(self.post_message, get_current_worker().cancelled_event)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Every failure of the sweep's worker ends here, shown, never a traceback."""
-        if event.worker.group != "sweep" or event.state != WorkerState.ERROR:
-            return
-        from tuisim.errors import failure_text
-
-        text = failure_text(event.worker.error)
-        self.query_one(SweepStatusBar).error = f"the sweep stopped: {text}"
-        self.notify(text, title="The sweep stopped", severity="error", timeout=15)
+        report_worker_failure(self, event, "sweep", "sweep", self.query_one(SweepStatusBar))
 
     def _mine(self, message: m.DriverMessage) -> bool:
         return message.driver is self.driver

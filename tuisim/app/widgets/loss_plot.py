@@ -19,7 +19,7 @@ from rich.text import Text
 
 from ..format import log10_safe, num
 from .panel import Panel
-from .plot import new_figure
+from .plot import new_figure, rgb_of
 
 
 @dataclass
@@ -121,12 +121,6 @@ class LossPlot(Panel):
         super().__init__(id=id, classes=classes)
         self.border_title = "Loss"
 
-    def _rgb(self, style: Style) -> tuple[int, int, int]:
-        if style.color is None:
-            return (200, 200, 200)
-        tc = style.color.get_truecolor()
-        return (tc.red, tc.green, tc.blue)
-
     def build(self):
         views = self.views
         w, h = self.content_region.width, self.content_region.height
@@ -139,9 +133,9 @@ class LossPlot(Panel):
             loss[div > 0] = np.nan  # the diverged step's loss would squash the axis
             tl = v.column("test_loss")
             ok = ~np.isnan(tl)
-            curves.append(Curve(v.label, self._rgb(self.variant_style(v.index)), steps, loss, steps[ok], tl[ok],
+            curves.append(Curve(v.label, rgb_of(self.variant_style(v.index)), steps, loss, steps[ok], tl[ok],
                                 v.diverged_at))
         muted = self.style_of("muted")
-        plot, log = build_plot(curves, total, w, max(h - 1, 4), self._rgb(muted) if muted.color else None)
+        plot, log = build_plot(curves, total, w, max(h - 1, 4), rgb_of(muted) if muted.color else None)
         self.border_title = "Loss · log scale" if log else "Loss"
         return Group(legend(curves, muted, w), Text.from_ansi(plot, no_wrap=True))

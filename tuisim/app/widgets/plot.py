@@ -7,6 +7,14 @@ from __future__ import annotations
 import threading
 
 
+def rgb_of(style) -> tuple[int, int, int]:
+    """A rich Style's colour as plotext takes it (light grey when it has none)."""
+    if style.color is None:
+        return (200, 200, 200)
+    tc = style.color.get_truecolor()
+    return (tc.red, tc.green, tc.blue)
+
+
 def new_figure(width: int, height: int, muted_rgb: tuple[int, int, int] | None = None):
     from plotext._figure import _figure_class as Figure
 

@@ -8,8 +8,10 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from tuisim.run.compare import clock
+
 from ..driver import speed_label
-from ..format import clock, num
+from ..format import num
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -61,22 +63,21 @@ class StatusBar(Widget):
     def _text(self) -> Text:
         c = self.get_component_rich_style
         muted = c("status-bar--muted")
-        t = Text(no_wrap=True, overflow="ellipsis")
-        d = self.driver
-        if self.error:
-            t.append(f" ✗ {self.error}", c("status-bar--error"))
+        t, done = self._line()
+        if done:
             return t
+        d = self.driver
         if d is None or d.phase in ("starting", "building"):
-            t.append(f" {self._spin()} preparing the networks…", c("status-bar--busy"))
+            self._busy(t, "preparing the networks…")
             return t
         session = d.session
         if d.phase == "compiling":
             notes = [r.pretrain_status for r in session.runs if r.pretrain_status]
             if notes:
-                t.append(f" {self._spin()} {notes[0]}…", c("status-bar--busy"))
+                self._busy(t, f"{notes[0]}…")
             else:
                 secs = "" if self.deterministic else f" {time.monotonic() - d.phase_since:.0f} s"
-                t.append(f" {self._spin()} compiling the engine (first run only)…{secs}", c("status-bar--busy"))
+                self._busy(t, f"compiling the engine (first run only)…{secs}")
             return t
         if d.phase == "finished":
             t.append(" ✓ finished ", c("status-bar--ok"))
@@ -107,6 +108,18 @@ class StatusBar(Widget):
         t.right_crop(2)
         return t
 
+    def _line(self) -> tuple[Text, bool]:
+        """A new status line, and whether it is complete already (an error shows alone)."""
+        t = Text(no_wrap=True, overflow="ellipsis")
+        if self.error:
+            t.append(f" ✗ {self.error}", self.get_component_rich_style("status-bar--error"))
+        return t, bool(self.error)
+
+    def _busy(self, t: Text, what: str) -> Text:
+        """A spinner and what is under way."""
+        t.append(f" {self._spin()} {what}", self.get_component_rich_style("status-bar--busy"))
+        return t
+
     def _spin(self) -> str:
         if self.deterministic:
             return SPINNER[0]
@@ -124,22 +137,21 @@ class SweepStatusBar(StatusBar):
     def _text(self) -> Text:
         c = self.get_component_rich_style
         muted = c("status-bar--muted")
-        t = Text(no_wrap=True, overflow="ellipsis")
-        d = self.driver
-        if self.error:
-            t.append(f" ✗ {self.error}", c("status-bar--error"))
+        t, done = self._line()
+        if done:
             return t
+        d = self.driver
         if d is None:
-            t.append(f" {self._spin()} loading the sweep…", c("status-bar--busy"))
+            self._busy(t, "loading the sweep…")
             return t
         p = d.progress()
         state = d.state
         if state == "starting":
-            t.append(f" {self._spin()} starting {d.executor_name} (loading the engine)… ", c("status-bar--busy"))
+            self._busy(t, f"starting {d.executor_name} (loading the engine)… ")
         elif state == "running":
             t.append(" ▶ running ", c("status-bar--state"))
         elif state == "pausing":
-            t.append(f" {self._spin()} pausing after the runs in flight… ", c("status-bar--busy"))
+            self._busy(t, "pausing after the runs in flight… ")
         elif state == "paused":
             t.append(" ⏸ paused (space resumes) ", c("status-bar--state"))
         elif state == "finished":

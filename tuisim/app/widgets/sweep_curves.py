@@ -17,7 +17,7 @@ from rich.text import Text
 from ..sweep_map import MapAxis, MapData, measure_title
 from .loss_plot import decade_ticks
 from .panel import Panel
-from .plot import new_figure
+from .plot import new_figure, rgb_of
 
 
 @dataclass
@@ -147,12 +147,6 @@ class SweepCurves(Panel):
     def empty(self) -> bool:
         return self.data is None or not (self.data.counts > 0).any()
 
-    def _rgb(self, style: Style) -> tuple[int, int, int]:
-        if style.color is None:
-            return (200, 200, 200)
-        tc = style.color.get_truecolor()
-        return (tc.red, tc.green, tc.blue)
-
     def build(self):
         d = self.data
         lay = d.layout
@@ -161,13 +155,13 @@ class SweepCurves(Panel):
         series = []
         for r, means, spread, div in d.series(panel):
             label = lay.y.labels[r] if lay.y is not None else ""
-            series.append(Series(label, self._rgb(self.variant_style(r if lay.row_variant else 0)), means, spread,
+            series.append(Series(label, rgb_of(self.variant_style(r if lay.row_variant else 0)), means, spread,
                                  div))
         log_y = d.scale.log
         muted = self.style_of("muted")
         fixed = (d.scale.lo, d.scale.hi) if d.scale.fixed else None
         plot = build_sweep_plot(series, lay.x, w, max(h - 1, 4), log_y, self.cursor[1] if self.cursor else None,
-                                self._rgb(muted) if muted.color else None, fixed)
+                                rgb_of(muted) if muted.color else None, fixed)
         self.border_title = f"{measure_title(d.measure)} against {lay.x.title}" + (" · log scale" if log_y else "")
         any_inf = any(bool(np.isinf(s.means).any()) for s in series)
         return Group(legend(series, muted, d.measure, any_inf), Text.from_ansi(plot, no_wrap=True))
