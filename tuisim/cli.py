@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="override a key, e.g. --set model.depth=30 --set train.lr=0.01 (repeatable)")
     r.add_argument("--check", action="store_true", help="check the scenario's expectations; exit 1 if one fails")
     r.add_argument("--seed", type=int, help="override the scenario's seed")
+    r.add_argument("--seeds", type=_positive, metavar="N",
+                   help="run every variant at N seeds (seed, seed+1, ...): the same as --set seeds=N")
+    r.add_argument("--threads", type=_positive, metavar="N",
+                   help="runs trained side by side (default: the cores available)")
     _app_args(r)
     sub.add_parser("list", help="list the bundled scenarios")
     c = sub.add_parser("check", help="validate a scenario file and print its problems")
@@ -188,7 +192,8 @@ def _open(name: str | None, args) -> int:
 def _run(args) -> int:
     from tuisim.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario, args.overrides)
+    overrides = list(args.overrides) + ([f"seeds={args.seeds}"] if args.seeds else [])
+    scenario = load_scenario(args.scenario, overrides)
     if not args.headless and _interactive() and _app_available() and not args.out and not args.check:
         from tuisim.app.factory import make_app
 
@@ -197,7 +202,8 @@ def _run(args) -> int:
         return 0
     from tuisim.run.headless import run_headless
 
-    _, results = run_headless(scenario, out_dir=args.out, record_every=args.every, check=args.check, seed=args.seed)
+    _, results = run_headless(scenario, out_dir=args.out, record_every=args.every, check=args.check, seed=args.seed,
+                              threads=args.threads)
     if args.out:
         print(f"\nwrote {args.out}/steps.jsonl, steps.csv and summary.json", file=sys.stderr)
     return 1 if any(not r.passed for r in results) else 0

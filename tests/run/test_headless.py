@@ -96,21 +96,22 @@ def test_interrupted_run_leaves_valid_files(tmp_path):
     assert json.loads((tmp_path / "summary.json").read_text())["interrupted"] is True
 
 
-def test_keyboard_interrupt_in_headless_run_still_writes(tmp_path, monkeypatch):
-    from tuisim.run import session as session_mod
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_keyboard_interrupt_in_headless_run_still_writes(tmp_path, monkeypatch, threads):
+    from tuisim.run import variant_run
 
     calls = {"n": 0}
-    real = session_mod.ScenarioRun.advance
+    real = variant_run.VariantRun.advance
 
-    def advance(self, chunk=10):
+    def advance(self, n=1):
         calls["n"] += 1
-        if calls["n"] == 2:
+        if calls["n"] == 3:
             raise KeyboardInterrupt
-        return real(self, chunk)
+        return real(self, min(n, 10))
 
-    monkeypatch.setattr(session_mod.ScenarioRun, "advance", advance)
+    monkeypatch.setattr(variant_run.VariantRun, "advance", advance)
     out = tmp_path / "o"
-    assert main(["run", str(TINY), "--headless", "--out", str(out)]) == 130
+    assert main(["run", str(TINY), "--headless", "--out", str(out), "--threads", threads]) == 130
     recs = [json.loads(x) for x in (out / "steps.jsonl").read_text().splitlines()]
     assert 0 < len(recs) < 80
     assert json.loads((out / "summary.json").read_text())["interrupted"] is True
@@ -164,7 +165,7 @@ def test_divergence_mid_run_is_recorded_and_reported(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "diverged@" in text
     summary = json.loads((out / "summary.json").read_text())
-    div = [v for v in summary["variants"] if v["diverged"]]
+    div = [r for v in summary["variants"] for r in v["runs"] if r["diverged"]]
     assert div and isinstance(div[0]["diverged_at"], int)
     recs = [json.loads(x) for x in (out / "steps.jsonl").read_text().splitlines()]
     last = [r for r in recs if r["variant"] == div[0]["variant"]][-1]

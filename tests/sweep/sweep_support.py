@@ -23,7 +23,8 @@ def sequential(plan, task) -> float:
     assert sc == load_scenario(plan.scenario.path, plan.overrides + tuple(plan.grid.overrides(task.cell)))
     session = ScenarioRun(sc, seed=task.seed)
     session.run()
-    return measure_value(session.by_label[task.variant], plan.measure)
+    (run,) = session.by_label[task.variant].runs
+    return measure_value(run, plan.measure)
 
 
 def like(task: Task, cls, **extra):

@@ -22,9 +22,12 @@ RATIOS = {"grad_norm_ratio": "grad_norm", "delta_norm_ratio": "delta_norm", "upd
 @dataclass
 class CheckResult:
     expect: object
-    value: float | bool
+    value: float | bool | None  # what the claim was judged on: one seed's value, or the median of several
     passed: bool
-    text: str  # "metric of variant at ... = value (below x)"
+    text: str  # "metric of variant at ... = value (below x)", with every seed's value when there are several
+    seeds: tuple[int, ...] = ()
+    per_seed: tuple = ()  # each seed's value, in the order of `seeds`
+    seed_passed: tuple[bool, ...] = ()
 
     def line(self) -> str:
         mark = "PASS" if self.passed else "FAIL"
@@ -119,25 +122,79 @@ def metric_value(run: VariantRun, metric: str, layer=None, at=None, threshold=No
     return reduce(vals)
 
 
-def check_expect(expect, runs: dict[str, VariantRun]) -> CheckResult:
-    run = runs[expect.variant]
+def _one_seed(expect, runs: dict, k: int) -> float | bool:
+    """The claim's value for the k-th seed of its variant (and of relative_to's)."""
+    run = runs[expect.variant].runs[k]
     value = metric_value(run, expect.metric, expect.layer, expect.at, expect.threshold)
-    desc = _describe(expect)
     if expect.relative_to is not None or expect.relative_at is not None:
-        other = runs[expect.relative_to] if expect.relative_to is not None else run
+        other = runs[expect.relative_to].runs[k] if expect.relative_to is not None else run
         at = expect.relative_at if expect.relative_at is not None else expect.at
         base = metric_value(other, expect.metric, expect.layer, at, expect.threshold)
         with np.errstate(divide="ignore", invalid="ignore"):
             value = float(np.float64(value) / np.float64(base))
+    return value
+
+
+def median_of(values: list) -> float | bool | None:
+    """The median of the seeds' values: for true / false, the majority (None on a tie);
+    for numbers np.median (NaN when any is NaN: a value that cannot be measured is not
+    quietly dropped)."""
+    if values and isinstance(values[0], bool):
+        yes = sum(values)
+        return True if 2 * yes > len(values) else False if 2 * yes < len(values) else None
+    return float(np.median(np.asarray(values, dtype=float)))
+
+
+def check_expect(expect, runs: dict) -> CheckResult:
+    """Check one claim against the runs of each variant ({label: VariantGroup}): each
+    seed's value, and the verdict by the claim's seed rule (median, all or any)."""
+    group = runs[expect.variant]
+    seeds = tuple(group.seeds)
+    values = [_one_seed(expect, runs, k) for k in range(len(seeds))]
+    verdicts = [_compare(v, expect)[0] for v in values]
+    rule = getattr(expect, "seeds", "median")
+    desc = _describe(expect)
+    if expect.relative_to is not None or expect.relative_at is not None:
         rel = []
         if expect.relative_to is not None:
             rel.append(f"{expect.relative_to!r}")
         if expect.relative_at is not None:
             rel.append(f"at {expect.relative_at}")
         desc += " / the same of " + " ".join(rel)
-    passed, rule = _compare(value, expect)
-    shown = value if isinstance(value, bool) else _fmt(value)
-    return CheckResult(expect, value, passed, f"{desc} = {shown} ({rule})")
+    if len(values) == 1:
+        passed, words = _compare(values[0], expect)
+        return CheckResult(expect, values[0], passed, f"{desc} = {_shown(values[0])} ({words})", seeds,
+                           tuple(values), tuple(verdicts))
+    each = ", ".join(_shown(v) for v in values)
+    span = f"seeds {seeds[0]}-{seeds[-1]}" if seeds == tuple(range(seeds[0], seeds[0] + len(seeds))) \
+        else "seeds " + ", ".join(map(str, seeds))
+    _, words = _compare(values[0], expect)
+    if rule == "median":
+        value = median_of(values)
+        if value is None:  # a tie of true and false
+            passed, shown = False, f"a tie ({sum(values)} of {len(values)} true)"
+        else:
+            passed, shown = _compare(value, expect)[0], _shown(value)
+        text = f"{desc} = {shown} ({words}), the median of {span}: {each}"
+    else:
+        value = median_of(values)
+        passed = all(verdicts) if rule == "all" else any(verdicts)
+        failing = [s for s, ok in zip(seeds, verdicts) if not ok]
+        which = "every seed" if rule == "all" else "at least one seed"
+        note = f"; fails at seed{'s' * (len(failing) > 1)} {', '.join(map(str, failing))}" if failing else ""
+        text = f"{desc} ({words} for {which}) at {span}: {each}{note}"
+    return CheckResult(expect, value, passed, text, seeds, tuple(values), tuple(verdicts))
+
+
+def check_record(c: CheckResult) -> dict:
+    """A check as summary.json keeps it."""
+    rule = getattr(c.expect, "seeds", "median")
+    return {"text": c.text, "claim": c.expect.claim, "passed": c.passed, "rule": rule, "value": c.value,
+            "seeds": list(c.seeds), "per_seed": list(c.per_seed), "seed_passed": list(c.seed_passed)}
+
+
+def _shown(value) -> str:
+    return str(value) if isinstance(value, bool) else _fmt(value)
 
 
 def _describe(e) -> str:

@@ -6,13 +6,16 @@ import math
 import sys
 import time
 
-from .checks import CheckResult
+import numpy as np
+
+from .checks import CheckResult, check_record
 from .record import RunWriter
 from .session import ScenarioRun
 
 
 class Progress:
-    """One bar per variant on stderr; redrawn in place on a terminal, else a line now and then."""
+    """One bar per variant (all its seeds together) on stderr; redrawn in place on a
+    terminal, else a line now and then."""
 
     def __init__(self, session: ScenarioRun, stream=None):
         self.session = session
@@ -20,27 +23,45 @@ class Progress:
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.drawn = 0
         self.last = 0.0
-        self.width = max(len(r.label) for r in session.runs)
+        self.width = max(len(g.label) for g in session.groups)
 
-    def line(self, run) -> str:
-        total = run.total_steps
-        frac = run.step / total if total else 1.0
+    def line(self, group) -> str:
+        runs = group.runs
+        total = sum(r.total_steps for r in runs)
+        done = sum(r.total_steps if r.finished else r.step for r in runs)
+        frac = done / total if total else 1.0
         n = 24
         fill = int(frac * n)
         bar = "#" * fill + "-" * (n - fill)
-        state = run.status if run.status != "diverged" else f"diverged at step {run.diverged_at}"
-        if run.pretrain_status:
-            state = run.pretrain_status
-        loss = run.history.column("loss")
-        last = f"loss {loss[-1]:.4g}" if len(loss) else ""
-        return f"{run.label:<{self.width}} [{bar}] {run.step:>6}/{total} {state:<10} {last}"
+        div = [r for r in runs if r.status == "diverged"]
+        if len(runs) == 1:
+            r = runs[0]
+            state = r.status if not div else f"diverged at step {r.diverged_at}"
+            step = f"{r.step:>6}/{r.total_steps}"
+        else:
+            states = [r.status for r in runs]
+            state = f"{len(runs)} seeds " + ("done" if all(st == "done" for st in states) else
+                                              "running" if any(st != "done" and st != "diverged" for st in states)
+                                              else "finished")
+            if div:
+                state += f", {len(div)} diverged"
+            step = f"{group.step:>6}/{max(r.total_steps for r in runs)}"
+        notes = [r.pretrain_status for r in runs if r.pretrain_status]
+        if notes:
+            state = notes[0]
+        losses = [r.history.column("loss")[-1] for r in runs if r.history.n]
+        last = ""
+        if losses:
+            what = "batch loss" if len(losses) == 1 else "median batch loss"
+            last = f"{what} {float(np.median(losses)):.4g}"
+        return f"{group.label:<{self.width}} [{bar}] {step} {state:<10} {last}"
 
     def update(self, session=None, force: bool = False) -> None:
         now = time.monotonic()
         if not force and now - self.last < (0.1 if self.tty else 5.0):
             return
         self.last = now
-        lines = [self.line(r) for r in self.session.runs]
+        lines = [self.line(g) for g in self.session.groups]
         if self.tty:
             if self.drawn:
                 self.stream.write(f"\x1b[{self.drawn}F")
@@ -53,15 +74,33 @@ class Progress:
         self.stream.flush()
 
 
+COLUMNS = (("train_loss", "train loss", "g"), ("train_accuracy", "train acc", "pct"),
+           ("test_loss", "test loss", "g"), ("test_accuracy", "test acc", "pct"),
+           ("grad_norm_first", "|dW| first", "g"), ("grad_norm_last", "|dW| last", "g"))
+
+
 def summary_table(session: ScenarioRun) -> str:
-    rows = [("variant", "status", "steps", "train loss", "train acc", "test loss", "test acc", "|dW| first",
-             "|dW| last", "time")]
-    for r in session.runs:
-        s = r.summary()
-        status = s["status"] if not s["diverged"] else f"diverged@{s['diverged_at']}"
-        rows.append((r.label, status, str(s["steps"]), _g(s["train_loss"]), _pct(s["train_accuracy"]),
-                     _g(s["test_loss"]), _pct(s["test_accuracy"]), _g(s["grad_norm_first"]),
-                     _g(s["grad_norm_last"]), f"{s['wall_time']:.1f}s"))
+    """A row per variant: its final numbers (evaluated on the whole train and test sets);
+    with several seeds, the median, and beneath it the [min, max] across the seeds."""
+    several = len(session.seeds) > 1
+    head = ("variant", "seeds" if several else "status", "steps") + tuple(c[1] for c in COLUMNS) + ("time",)
+    rows = [head]
+    for g in session.groups:
+        s = g.summary()
+        fmt = {"g": _g, "pct": _pct}
+        if not several:
+            r = s["runs"][0]
+            status = r["status"] if not r["diverged"] else f"diverged@{r['diverged_at']}"
+            rows.append((g.label, status, str(r["steps"])) + tuple(fmt[f](r[k]) for k, _, f in COLUMNS)
+                        + (f"{r['wall_time']:.1f}s",))
+            continue
+        div = s["diverged_seeds"]
+        status = f"{len(g.runs)}" + (f", {len(div)} diverged ({', '.join(map(str, div))})" if div else "")
+        med = {k: (s[k]["median"] if s[k] else None) for k, _, _ in COLUMNS}
+        steps = s["steps"]
+        rows.append((g.label, status, str(int(steps["median"])) if steps else "-")
+                    + tuple(fmt[f](med[k]) for k, _, f in COLUMNS) + (f"{s['wall_time']['median']:.1f}s",))
+        rows.append(("", "", "") + tuple(_range(s[k], fmt[f]) for k, _, f in COLUMNS) + ("",))
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
     out = []
     for k, row in enumerate(rows):
@@ -69,6 +108,9 @@ def summary_table(session: ScenarioRun) -> str:
                              enumerate(zip(row, widths))).rstrip())
         if k == 0:
             out.append("  ".join("-" * w for w in widths))
+    if several:
+        out.append(f"(each variant at seeds {session.seeds[0]}-{session.seeds[-1]}: the median, and beneath it "
+                   "[min, max]; losses and accuracies on the whole train and test sets at the end)")
     return "\n".join(out)
 
 
@@ -84,12 +126,19 @@ def _pct(v) -> str:
     return f"{100 * v:.1f}%"
 
 
+def _range(spread, fmt) -> str:
+    if not spread:
+        return ""
+    return f"[{fmt(spread['min'])}, {fmt(spread['max'])}]"
+
+
 def run_headless(scenario, *, out_dir=None, record_every: int = 1, check: bool = False, seed: int | None = None,
-                 stdout=None, stderr=None, quiet: bool = False) -> tuple[ScenarioRun, list[CheckResult]]:
+                 stdout=None, stderr=None, quiet: bool = False, threads: int | None = None,
+                 ) -> tuple[ScenarioRun, list[CheckResult]]:
     """Run every variant to the end. Ctrl-C stops early and still writes what was done."""
     stdout = stdout or sys.stdout
     # every step is kept in memory (the checks need them all); --every thins the files
-    session = ScenarioRun(scenario, seed=seed)
+    session = ScenarioRun(scenario, seed=seed, threads=threads)
     writer = RunWriter(out_dir, session, every=record_every) if out_dir else None
     progress = None if quiet else Progress(session, stderr)
     interrupted = False
@@ -98,6 +147,9 @@ def run_headless(scenario, *, out_dir=None, record_every: int = 1, check: bool =
         print("loading the compiled engine (the very first run compiles it: about 30 s)...", file=err, flush=True)
     from tuisim.core import warm_up
 
+    if not quiet and len(session.seeds) > 1:
+        print(f"{len(session.groups)} variants x {len(session.seeds)} seeds ({session.seeds[0]}-{session.seeds[-1]}) "
+              f"on {min(session.threads, len(session.runs))} threads", file=err, flush=True)
     for dtype in sorted({r.net.config["dtype"] for r in session.runs}):
         warm_up(dtype)  # so that no variant's time includes the compilation
     t0 = time.perf_counter()
@@ -120,10 +172,10 @@ def run_headless(scenario, *, out_dir=None, record_every: int = 1, check: bool =
         results = session.check() if (check and not interrupted) else []
         if writer is not None:
             writer.close({
-                "scenario": scenario.name, "title": scenario.title, "seed": session.seed,
+                "scenario": scenario.name, "title": scenario.title, "seed": session.seed, "seeds": session.seeds,
                 "interrupted": interrupted, "wall_time": time.perf_counter() - t0,
-                "variants": [r.summary() for r in session.runs],
-                "checks": [{"text": c.text, "claim": c.expect.claim, "passed": c.passed} for c in results],
+                "variants": [g.summary() for g in session.groups],
+                "checks": [check_record(c) for c in results],
             })
     print(f"\n{scenario.title}" + ("  (interrupted)" if interrupted else ""), file=stdout)
     print(summary_table(session), file=stdout)

@@ -29,7 +29,7 @@ class RunWriter:
         self._jsonl = open(self.dir / "steps.jsonl", "w", encoding="utf-8")
         self._csv_file = open(self.dir / "steps.csv", "w", encoding="utf-8", newline="")
         self._csv = csv.writer(self._csv_file)
-        self._csv.writerow(["variant", "step"] + SCALARS
+        self._csv.writerow(["variant", "seed", "step"] + SCALARS
                            + [f"{f}_{i}" for f in LAYER_FIELDS for i in range(self.layers)])
 
     def flush(self) -> None:
@@ -42,8 +42,8 @@ class RunWriter:
                 if steps[i] % self.every and not last:
                     continue
                 rec = h.record(i)
-                self._jsonl.write(json.dumps({"variant": run.label, **rec}) + "\n")
-                row = [run.label, rec["step"]] + [_cell(rec[f]) for f in SCALARS]
+                self._jsonl.write(json.dumps({"variant": run.label, "seed": run.seed, **rec}) + "\n")
+                row = [run.label, run.seed, rec["step"]] + [_cell(rec[f]) for f in SCALARS]
                 for f in LAYER_FIELDS:
                     vals = rec[f]
                     row += [_cell(v) for v in vals] + [""] * (self.layers - len(vals))

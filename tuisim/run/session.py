@@ -1,53 +1,213 @@
-"""`ScenarioRun`: every variant of a scenario, advanced side by side."""
+"""`ScenarioRun`: every variant of a scenario, at every seed, advanced side by side.
+
+A scenario with `seeds = N` runs each variant N times, at seeds `seed`, `seed + 1`, ...,
+`seed + N - 1`; seed k of that run is bit for bit the one-seed run with `seed = k` (its
+own data, initialization and batches). The runs are independent, and the compiled
+chunk of steps releases the GIL, so they train on threads side by side: `threads`
+(default: the cores this process may use) runs at a time.
+"""
 
 from __future__ import annotations
+
+import os
+import queue
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from tuisim.data import load_dataset
 
 from .checks import CheckResult, check_expect
-from .variant_run import VariantRun
+from .variant_run import DIVERGED, VariantRun
+
+CHUNK_SECONDS = 0.02  # a worker thread's compiled call: long enough to amortise Python, short enough to stop
 
 
-class ScenarioRun:
-    """The variants of `scenario`, each a `VariantRun`; `advance(chunk)` gives every
-    unfinished variant `chunk` more steps, round robin, so they progress together."""
+def available_cores() -> int:
+    """The cores this process may run on (the affinity mask where there is one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
-    def __init__(self, scenario, *, seed: int | None = None, steps: int | None = None, record_every: int = 1,
-                 histograms: int = 0):
-        self.scenario = scenario
-        self.seed = scenario.seed if seed is None else seed
-        datasets: dict[str, object] = {}
-        self.runs: list[VariantRun] = []
-        for v in scenario.variants:
-            key = repr(sorted(v.data.items()))
-            if key not in datasets:  # variants on the same data share one copy
-                datasets[key] = load_dataset(v.data, self.seed, scenario.base_dir)
-            self.runs.append(VariantRun(scenario, v, seed=self.seed, steps=steps, record_every=record_every,
-                                        histograms=histograms, dataset=datasets[key]))
+
+@dataclass
+class VariantGroup:
+    """One variant at every seed of the run: `runs[k]` trained with `seeds[k]`."""
+
+    label: str
+    variant: object
+    runs: list[VariantRun] = field(default_factory=list)
+
+    @property
+    def seeds(self) -> list[int]:
+        return [r.seed for r in self.runs]
 
     @property
     def finished(self) -> bool:
         return all(r.finished for r in self.runs)
 
     @property
-    def by_label(self) -> dict[str, VariantRun]:
-        return {r.label: r for r in self.runs}
+    def diverged_seeds(self) -> list[int]:
+        return [r.seed for r in self.runs if r.status == DIVERGED]
+
+    @property
+    def step(self) -> int:
+        """The step every seed has reached."""
+        return min(r.step for r in self.runs)
+
+    def summary(self) -> dict:
+        """Per seed the run's summary; per number, the median and [min, max] across the
+        seeds (the median of the finite values; a seed without one is left out)."""
+        per_seed = [dict(r.summary(), seed=r.seed) for r in self.runs]
+        out: dict = {"variant": self.label, "seeds": self.seeds, "diverged_seeds": self.diverged_seeds}
+        for key in SPREAD_KEYS:
+            vals = np.array([s[key] for s in per_seed if s[key] is not None], dtype=float)
+            vals = vals[np.isfinite(vals)]
+            out[key] = {"median": float(np.median(vals)), "min": float(vals.min()), "max": float(vals.max())} \
+                if len(vals) else None
+        out["runs"] = per_seed
+        return out
+
+
+# the numbers of a run's summary given across seeds as a median and a range
+SPREAD_KEYS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "last_batch_loss", "grad_norm_first",
+               "grad_norm_last", "steps", "wall_time")
+
+
+class ScenarioRun:
+    """The variants of `scenario`, each at `seeds` seeds (default: the scenario's), each
+    (variant, seed) a `VariantRun`. `runs` lists them variant by variant; `groups` gives
+    one `VariantGroup` per variant."""
+
+    def __init__(self, scenario, *, seed: int | None = None, seeds: int | None = None, steps: int | None = None,
+                 record_every: int = 1, histograms: int = 0, threads: int | None = None):
+        self.scenario = scenario
+        self.seed = scenario.seed if seed is None else seed
+        n = getattr(scenario, "seeds", 1) if seeds is None else seeds
+        self.seeds = [self.seed + k for k in range(max(1, int(n)))]
+        self.threads = available_cores() if threads is None else max(1, int(threads))
+        datasets: dict[tuple, object] = {}
+        self.groups: list[VariantGroup] = []
+        self.runs: list[VariantRun] = []
+        for v in scenario.variants:
+            group = VariantGroup(v.label, v)
+            for s in self.seeds:
+                key = (repr(sorted(v.data.items())), s)
+                if key not in datasets:  # variants on the same data share one copy per seed
+                    datasets[key] = load_dataset(v.data, s, scenario.base_dir)
+                run = VariantRun(scenario, v, seed=s, steps=steps, record_every=record_every,
+                                 histograms=histograms, dataset=datasets[key])
+                group.runs.append(run)
+                self.runs.append(run)
+            self.groups.append(group)
+
+    @property
+    def finished(self) -> bool:
+        return all(r.finished for r in self.runs)
+
+    @property
+    def by_label(self) -> dict[str, VariantGroup]:
+        return {g.label: g for g in self.groups}
 
     def advance(self, chunk: int = 10) -> int:
+        """`chunk` more steps of every unfinished run, one after another in this thread."""
         done = 0
         for r in self.runs:
             done += r.advance(chunk)
         return done
 
-    def run(self, chunk: int = 25, on_chunk=None, should_stop=None) -> None:
-        """Run to the end (or until should_stop() is true), calling on_chunk(self) between chunks."""
-        while not self.finished:
-            if should_stop is not None and should_stop():
-                return
-            self.advance(chunk)
-            if on_chunk is not None:
-                on_chunk(self)
+    def each(self, fn, runs=None, threads: int | None = None) -> list:
+        """fn(run) for every run given (default: the unfinished ones), on up to `threads`
+        threads side by side; returns the results in order. An exception in any of them
+        is raised here once all have returned."""
+        runs = [r for r in self.runs if not r.finished] if runs is None else list(runs)
+        threads = min(self.threads if threads is None else threads, len(runs))
+        if threads <= 1:
+            return [fn(r) for r in runs]
+        return list(self._pool(threads).map(fn, runs))
+
+    _executor = None
+
+    def _pool(self, threads: int):
+        from concurrent.futures import ThreadPoolExecutor
+
+        if self._executor is None or self._executor._max_workers != threads:
+            self.close()
+            self._executor = ThreadPoolExecutor(threads, thread_name_prefix="tuisim-train")
+        return self._executor
+
+    def close(self) -> None:
+        """Let the worker threads of `each` go."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    def run(self, chunk: int = 25, on_chunk=None, should_stop=None, every: float = 0.1) -> None:
+        """Run to the end (or until should_stop() is true), calling on_chunk(self) about
+        every `every` seconds. On `threads` threads, each takes the next unfinished run
+        from a queue, trains it for a chunk (at least `chunk` steps, about CHUNK_SECONDS
+        of them) and puts it back, so the runs progress together. Ctrl-C stops every
+        thread after its current chunk and is raised here."""
+        todo = [r for r in self.runs if not r.finished]
+        threads = min(self.threads, len(todo))
+        if threads <= 1:
+            while not self.finished:
+                if should_stop is not None and should_stop():
+                    return
+                self.advance(chunk)
+                if on_chunk is not None:
+                    on_chunk(self)
+            return
+        q: queue.SimpleQueue = queue.SimpleQueue()
+        for r in todo:
+            q.put(r)
+        stop = threading.Event()
+        all_done = threading.Event()
+        errors: list[BaseException] = []
+        left = [threads]
+        lock = threading.Lock()
+
+        def work() -> None:
+            try:
+                while not stop.is_set():
+                    try:
+                        r = q.get_nowait()
+                    except queue.Empty:
+                        return
+                    sps = r.steps_per_second
+                    r.advance(chunk if not sps > 0 else max(chunk, int(CHUNK_SECONDS * sps)))
+                    if not r.finished:
+                        q.put(r)
+            except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+                errors.append(exc)
+                stop.set()
+            finally:
+                with lock:
+                    left[0] -= 1
+                    if not left[0]:
+                        all_done.set()
+
+        workers = [threading.Thread(target=work, name=f"tuisim-train-{k}", daemon=True) for k in range(threads)]
+        for w in workers:
+            w.start()
+        try:
+            while not all_done.wait(every):
+                if should_stop is not None and should_stop():
+                    stop.set()
+                if on_chunk is not None:
+                    on_chunk(self)
+        except BaseException:
+            stop.set()
+            for w in workers:
+                w.join()
+            raise
+        if on_chunk is not None:
+            on_chunk(self)
+        if errors:
+            raise errors[0]
 
     def check(self) -> list[CheckResult]:
-        runs = self.by_label
-        return [check_expect(e, runs) for e in self.scenario.expects]
+        groups = self.by_label
+        return [check_expect(e, groups) for e in self.scenario.expects]

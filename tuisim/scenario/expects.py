@@ -133,7 +133,7 @@ def _read(report: Report, path: tuple, raw: dict, variants: dict[str, Resolved],
     return Expect(
         claim=values.get("claim"), variant=label, metric=name, layer=layer, at=at, threshold=threshold,
         relative_to=other, relative_at=relative_at, below=below, above=above, between=values.get("between"),
-        equals=values.get("equals"), line=report.lines.get(path),
+        equals=values.get("equals"), line=report.lines.get(path), seeds=values.get("seeds") or "median",
     )
 
 

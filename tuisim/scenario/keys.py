@@ -19,6 +19,10 @@ from tuisim.data.keys import DATA_PARAMS, Key, found
 
 from .metrics import AT_NAMES, LAYER_NAMES, METRICS, RELATIVE_AT_NAMES
 
+MAX_SEEDS = 64  # runs per variant: more is a sweep's job
+SEED_RULES = {"median": "the median across the seeds must pass (the default)",
+              "all": "every seed must pass", "any": "at least one seed must pass"}
+
 LESSON_PATTERN = re.compile(r"^L\d+(\.\d+)?$")
 
 
@@ -108,6 +112,8 @@ TOP_PARAMS: dict[str, Param] = _table(
         words='a list of lesson numbers like "L1.2"', checker=_lessons),
     Key("description", "text", "", "markdown: what to look for, shown beside the run"),
     Param("seed", "int", 0, "seeds the data, the initialization, the batches and dropout", lo=0),
+    Param("seeds", "int", 1, "runs of every variant, with seeds seed, seed+1, ..., seed+seeds-1; the app "
+          "draws their median and spread, and [[expect]] claims are checked on the median", lo=1, hi=MAX_SEEDS),
     Param("steps", "int", 1000, "training steps of every variant", lo=1),
 )
 
@@ -182,6 +188,9 @@ EXPECT_PARAMS: dict[str, Param] = _table(
         checker=_between, none_ok=True),
     Key("equals", "exact", None, "passes when the value equals it (true / false for diverged)",
         words="true, false or a number", checker=_equals, none_ok=True),
+    Key("seeds", "name", "median", "with several seeds: \"median\" checks the median of the seeds' values "
+        "(true / false: the majority), \"all\" requires the claim of every seed, \"any\" of at least one",
+        choices=SEED_RULES, noun="seed rule"),
 )
 COMPARISONS = ("below", "above", "between", "equals")
 

@@ -45,6 +45,7 @@ class Expect:
     between: tuple[float, float] | None
     equals: bool | float | None
     line: int | None  # of its [[expect]] header
+    seeds: str = "median"  # with several seeds: "median", "all" or "any" must pass
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Scenario:
     expects: list[Expect]
     sweep: Sweep | None  # [sweep], validated (tuisim.scenario.sweep)
     source: str
+    seeds: int = 1  # runs of every variant: seeds seed, seed + 1, ..., seed + seeds - 1
 
     @property
     def base_dir(self) -> Path:

@@ -101,7 +101,9 @@ def _tasks(scenario: Scenario, grid: Grid, measure: MeasureSpec, overrides: tupl
         for cell in cells:
             sc = points[tuple(grid.overrides(cell))]
             variant = sc.variant(grid.variant(cell))
-            one = dataclasses.replace(sc, variants=[variant], expects=[], sweep=None, source="", description="")
+            # a sweep's own seeds repeat the points; the scenario's top-level seeds do not apply
+            one = dataclasses.replace(sc, variants=[variant], expects=[], sweep=None, source="", description="",
+                                      seeds=1)
             key = _key(grid.point(cell), variant, sc.steps, seed, measure)
             tasks.append(Task(id=len(tasks), cell=cell, variant=variant.label, seed=seed, scenario=one,
                               measure=measure, key=key, cost=_cost(one)))

@@ -86,7 +86,7 @@ class Task:
 
         from .measures import measure_value
 
-        session = ScenarioRun(self.scenario, seed=self.seed)
+        session = ScenarioRun(self.scenario, seed=self.seed, seeds=1, threads=1)
         session.run(chunk=1_000_000)
         (run,) = session.runs
         return self.result(value=measure_value(run, self.measure), diverged=run.status == "diverged",
