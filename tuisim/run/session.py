@@ -79,10 +79,11 @@ SPREAD_KEYS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "la
 class ScenarioRun:
     """The variants of `scenario`, each at `seeds` seeds (default: the scenario's), each
     (variant, seed) a `VariantRun`. `runs` lists them variant by variant; `groups` gives
-    one `VariantGroup` per variant."""
+    one `VariantGroup` per variant. `perturb` multiplies every initial parameter by
+    1 + perturb * N(0, 1): the tests' stand-in for another machine's rounding."""
 
     def __init__(self, scenario, *, seed: int | None = None, seeds: int | None = None, steps: int | None = None,
-                 record_every: int = 1, histograms: int = 0, threads: int | None = None):
+                 record_every: int = 1, histograms: int = 0, threads: int | None = None, perturb: float = 0.0):
         self.scenario = scenario
         self.seed = scenario.seed if seed is None else seed
         n = getattr(scenario, "seeds", 1) if seeds is None else seeds
@@ -98,7 +99,7 @@ class ScenarioRun:
                 if key not in datasets:  # variants on the same data share one copy per seed
                     datasets[key] = load_dataset(v.data, s, scenario.base_dir)
                 run = VariantRun(scenario, v, seed=s, steps=steps, record_every=record_every,
-                                 histograms=histograms, dataset=datasets[key])
+                                 histograms=histograms, dataset=datasets[key], perturb=perturb)
                 group.runs.append(run)
                 self.runs.append(run)
             self.groups.append(group)

@@ -26,7 +26,7 @@ MAX_CHUNK = 1024  # steps per compiled call: bounds the batch index and the per-
 
 class VariantRun:
     def __init__(self, scenario, variant, *, seed: int | None = None, steps: int | None = None,
-                 record_every: int = 1, histograms: int = 0, dataset: Dataset | None = None):
+                 record_every: int = 1, histograms: int = 0, dataset: Dataset | None = None, perturb: float = 0.0):
         self.scenario = scenario
         self.variant = variant
         self.label = variant.label
@@ -40,6 +40,8 @@ class VariantRun:
         self.y_train, self.y_test, n_out = self.data.targets(self.loss_name)
         self.X_train, self.X_test = self.data.X_train, self.data.X_test
         self.net = Network(n_in=self.data.n_in, n_out=n_out, seed=self.seed, **variant.model)
+        if perturb:
+            self._perturb(perturb)
         self.opt = Optimizer(self.net, **variant.optimizer_kwargs)
         n = len(self.X_train)
         bs = train["batch_size"]
@@ -59,6 +61,17 @@ class VariantRun:
         self.wall_time = 0.0
         self.pretrain_status = ""
         self.error: str | None = None
+
+    def _perturb(self, rel: float) -> None:
+        """Multiply every initial parameter by 1 + rel * N(0, 1): with rel = 1e-12, a
+        stand-in for another CPU's rounding, which a chaotic run amplifies. A tensor whose
+        entries are all equal (zero or constant init) is left as it is: rounding differs
+        between machines, but equal units stay equal on every one."""
+        rng = np.random.default_rng([self.seed, 0x9E77])
+        for name in self.net.parameter_names():
+            w = self.net.parameter(name)
+            if w.size and w.min() != w.max():
+                w *= 1.0 + rel * rng.standard_normal(w.shape)
 
     # ------------------------------------------------------------------ batches
     def _batch_index(self, m: int) -> np.ndarray:
