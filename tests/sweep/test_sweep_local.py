@@ -6,11 +6,13 @@ is retried once; --resume skips the runs already in sweep.csv."""
 from __future__ import annotations
 
 import math
+import pickle
 
 import pytest
 from sweep_support import TINY, CrashAlways, CrashOnce, Raises, like, sequential
 
 from tuisim.sweep import FAILED, LOST, OK, SweepRun, load_sweep
+from tuisim.sweep.local import LocalPool
 from tuisim.sweep.store import read_sweep_csv
 
 
@@ -18,6 +20,29 @@ from tuisim.sweep.store import read_sweep_csv
 def reference():
     plan = load_sweep(TINY)
     return {t.key: sequential(plan, t) for t in plan.tasks}
+
+
+def handed_out(monkeypatch) -> list[int]:
+    """The ids of the tasks every LocalPool sends to its workers, in order, recorded as each is sent
+    (so a test knows exactly which runs a pause finds in flight, whatever the timing)."""
+    sent: list[int] = []
+    spawn = LocalPool._spawn
+
+    def recording_spawn(self):
+        spawn(self)
+        conn = self._pool[-1].conn
+        send_bytes = conn.send_bytes
+
+        def send(data, *args, **kwargs):
+            task = pickle.loads(data)
+            if task is not None:
+                sent.append(task.id)
+            return send_bytes(data, *args, **kwargs)
+
+        conn.send_bytes = send
+
+    monkeypatch.setattr(LocalPool, "_spawn", recording_spawn)
+    return sent
 
 
 def test_the_plan_has_one_task_per_cell_and_seed():
@@ -116,27 +141,58 @@ def test_stop_from_another_thread_ends_the_sweep(tmp_path):
     for r in sweep.run():
         got.append(r)
         if len(got) == 2:
-            threading.Thread(target=sweep.stop).start()
-    assert 2 <= len(got) < 24 and sweep.interrupted
+            stopper = threading.Thread(target=sweep.stop)
+            stopper.start()
+            stopper.join()  # stopped before the next result, however loaded the machine
+    # only the results already received with the second (one per worker at most) still come
+    assert 2 <= len(got) <= 3 and sweep.interrupted
 
 
 @pytest.mark.parametrize("workers", [2, 0], ids=["2 worker processes", "this process"])
-def test_pause_finishes_the_runs_in_flight_and_a_resume_runs_only_the_rest(tmp_path, reference, workers):
+def test_pause_finishes_the_runs_in_flight_and_a_resume_runs_only_the_rest(tmp_path, reference, workers,
+                                                                            monkeypatch):
     out = tmp_path / "out"
+    sent = handed_out(monkeypatch)
     first = SweepRun(load_sweep(TINY), workers=workers, out_dir=out)
     got = []
+    at_pause: list[int] = []
     for r in first.run():
         got.append(r)
         if len(got) == 3:
             first.pause()  # from the consuming thread here; the app calls it from the UI thread
-    # the runs in flight at the pause (one per worker at most) still arrive and are recorded
-    assert len(got) == 3 if not workers else 3 <= len(got) <= 3 + workers
-    assert len(got) < 24 and first.interrupted
-    assert len(read_sweep_csv(out / "sweep.csv")) == len(got)
+            at_pause = list(sent)  # every run started so far: those done and those in flight
+    assert first.interrupted and all(r.status == OK for r in got)
+    keys = {r.key for r in got}
+    assert len(keys) == len(got)
+    if workers:
+        # How many runs are in flight at the pause depends on timing (a worker is given its next run
+        # as its result is received; a result may have been received with the third, not yet
+        # handed on), so the test knows them from the pool: the worker that returned the third
+        # result had its next run already, so at least one is in flight.
+        assert len(at_pause) > 3
+        assert sent == at_pause  # no run started after the pause
+        assert sorted(r.task for r in got) == sorted(at_pause)  # and those in flight finished
+        # at most: the results received with the third, not yet handed on, and one run per worker
+        assert len(got) <= 3 + (workers - 1) + workers
+    else:
+        assert len(got) == 3  # this process runs one at a time: nothing is in flight between two results
+    rows = read_sweep_csv(out / "sweep.csv")
+    assert len(rows) == len(got) and {row["key"] for row in rows} == keys  # every run yielded is recorded
+
+    sent.clear()
     again = SweepRun(load_sweep(TINY), workers=workers, out_dir=out, resume=True)
     results = list(again.run())
-    assert len(results) == 24 and again.timing()["runs"] == 24 - len(got)
+    resumed = [r for r in results if r.resumed]
+    ran = [r for r in results if not r.resumed]
+    assert {r.key for r in resumed} == keys and len(resumed) == len(got)
+    assert len(ran) == 24 - len(got) and again.timing()["runs"] == 24 - len(got)
+    assert not keys & {r.key for r in ran}  # the resume runs only what sweep.csv lacks
+    if workers:
+        assert sorted(sent) == sorted(r.task for r in ran)
+    assert {r.key for r in results} == set(reference) and not again.interrupted
     assert all(r.value == reference[r.key] for r in results)
+    rows = read_sweep_csv(out / "sweep.csv")
+    assert len(rows) == 24 and {row["key"] for row in rows} == set(reference)
 
 
 def test_a_stop_during_the_workers_start_is_not_kept_waiting():
