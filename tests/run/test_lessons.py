@@ -83,8 +83,17 @@ def test_there_is_a_lesson_for_every_claim():
 
 
 def test_readme_lists_every_lesson():
+    """The README's lesson table has a row per lesson, true to its file: lessons, title,
+    number of variants, seeds and claims."""
+    import re
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    missing = [p.stem for p in SCENARIOS if not p.stem.startswith("sweep_") and f"`{p.stem}`" not in readme]
+    rows = {m[1]: m for m in re.findall(r"^\| (L[^|]*) \| `(\w+)` \| ([^|]*) \| (\d+) \| (\d+) \| (\d+) \|$", readme,
+                                          re.M)}
+    missing = [p.stem for p in SCENARIOS if not p.stem.startswith("sweep_") and p.stem not in rows]
     assert not missing, f"README.md's lesson table lacks {missing}"
+    for stem, (lessons, _, title, variants, seeds, claims) in rows.items():
+        sc = load_scenario(stem)
+        assert (lessons, title, int(variants), int(seeds), int(claims)) == \
+            (", ".join(sc.lessons), sc.title, len(sc.variants), sc.seeds, len(sc.expects)), stem
