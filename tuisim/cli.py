@@ -197,7 +197,7 @@ def _run(args) -> int:
     if not args.headless and _interactive() and _app_available() and not args.out and not args.check:
         from tuisim.app.factory import make_app
 
-        app = make_app(scenario, fps=args.fps, screenshots=args.screenshots, seed=args.seed)
+        app = make_app(scenario, fps=args.fps, screenshots=args.screenshots, seed=args.seed, threads=args.threads)
         app.run()
         return 0
     from tuisim.run.headless import run_headless

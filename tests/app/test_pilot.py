@@ -166,7 +166,7 @@ async def test_screenshot_and_export_write_files(tmp_path):
         await until(pilot, lambda: (out / "summary.json").exists(), what="the export")
         lines = (out / "steps.jsonl").read_text().splitlines()
         assert len(lines) == 20  # 10 records of each variant
-        assert (out / "steps.csv").read_text().startswith("variant,step")
+        assert (out / "steps.csv").read_text().startswith("variant,seed,step")
 
 
 async def test_help_palette_commands_and_quit(tmp_path):

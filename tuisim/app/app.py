@@ -44,8 +44,9 @@ class TuisimApp(App):
                  screenshots: str | Path | None = None, seed: int | None = None, pause_at: int | None = None,
                  deterministic: bool = False, export_dir: str | Path | None = None,
                  library: str | Path | None = None, sweep: SweepSpec | None = None,
-                 workers: int | None = None) -> None:
+                 workers: int | None = None, threads: int | None = None) -> None:
         super().__init__()
+        self.threads = threads
         self.sweep = sweep
         self.sweep_workers = workers
         self.target = target
@@ -93,7 +94,7 @@ class TuisimApp(App):
         while kind(self.screen) == "run":
             self.pop_screen()
         self.push_screen(RunScreen(scenario, seed=self.seed, pause_at=self.pause_at,
-                                   deterministic=self.deterministic))
+                                   deterministic=self.deterministic, threads=self.threads))
 
     def open_sweep(self, spec: SweepSpec | str | Path, quick: bool | None = None) -> None:
         """Open a scenario's sweep and start it; a sweep that does not load shows its problems."""

@@ -1,10 +1,12 @@
 """`Driver`: the training loop of the app, run in a thread worker.
 
-It advances a `ScenarioRun` in chunks sized so one chunk takes ~30 ms, and between
-chunks honours the controls the UI sets (pause, single step, speed, cancel) and runs
-the requests the UI queues (live changes, export), so the engine's state is only
-ever touched from this thread. The UI reads the runs' `History` directly: appends
-are safe to read from another thread (a record is counted once complete).
+It advances a `ScenarioRun` (every variant at every seed) in chunks sized so one chunk
+takes ~30 ms, the runs of a chunk side by side on `threads` threads (`session.each`:
+the compiled chunk releases the GIL), and between chunks honours the controls the UI
+sets (pause, single step, speed, cancel) and runs the requests the UI queues (live
+changes, export), so the engine's state is only touched while no chunk runs. The UI
+reads the runs' `History` directly: appends are safe to read from another thread (a
+record is counted once complete).
 """
 
 from __future__ import annotations
@@ -33,9 +35,11 @@ def speed_label(speed: float | None) -> str:
 
 class Driver:
     def __init__(self, scenario, *, seed: int | None = None, histograms: int = HISTOGRAM_BINS,
-                 pause_at: int | None = None, paused: bool = False, chunk_seconds: float = 0.03):
+                 pause_at: int | None = None, paused: bool = False, chunk_seconds: float = 0.03,
+                 threads: int | None = None):
         self.scenario = scenario
         self.seed = seed
+        self.threads = threads  # runs trained at a time (None: one per core)
         self.histograms = histograms
         self.pause_at = pause_at
         self.chunk_seconds = chunk_seconds
@@ -45,14 +49,15 @@ class Driver:
         self.paused = paused
         self.speed_index = len(SPEEDS) - 1
         self.rate = math.nan  # steps per second per variant, measured over ~0.5 s windows
-        self.steps_run = 0
+        self.steps_run = 0  # of every run: a step of 3 seeds counts 3
+        self.train_seconds = 0.0  # time spent in chunks of steps
         self.checks: list[tuple[bool, str]] | None = None
         self._step_requests = 0
         self._calls: collections.deque = collections.deque()
         self._wake = threading.Event()
         self._cancel = threading.Event()
         self._seconds_per_step = math.nan
-        self._reported: set[str] = set()
+        self._reported: set[tuple[str, int]] = set()
         # a histogram costs about one step's time on a small net: taken at most every
         # HISTOGRAM_EVERY s (whether or not the panel is on screen, so that it has a
         # recent picture when opened), and on any step the run stops at
@@ -69,7 +74,7 @@ class Driver:
         self._wake.set()
 
     def step_once(self) -> None:
-        """One more step of every variant (pauses the run)."""
+        """One more step of every variant at every seed (pauses the run)."""
         self.paused = True
         self.pause_at = None
         self._step_requests += 1
@@ -94,7 +99,7 @@ class Driver:
 
     @property
     def step(self) -> int:
-        """The step of the run: the furthest variant's."""
+        """The step of the run: the furthest run's."""
         if self.session is None:
             return 0
         return max(r.step for r in self.session.runs)
@@ -109,11 +114,17 @@ class Driver:
         self._set_phase("building")
         from tuisim.run.session import ScenarioRun
 
-        session = ScenarioRun(self.scenario, seed=self.seed, histograms=self.histograms)
+        session = ScenarioRun(self.scenario, seed=self.seed, histograms=self.histograms, threads=self.threads)
         for r in session.runs:
             r.histograms = 0
         self.session = session
         emit(m.SessionReady(self))
+        try:
+            self._train(session, emit, stop)
+        finally:
+            session.close()
+
+    def _train(self, session, emit, stop) -> None:
         if stop():
             return
         self._set_phase("compiling")
@@ -129,7 +140,7 @@ class Driver:
             if session.finished:
                 if self.phase != "finished":
                     self._set_phase("finished")
-                    self.checks = [(c.passed, c.line()) for c in session.check()]
+                    self.checks = [(c.passed, check_text(c)) for c in session.check()]
                     emit(m.RunFinished(self, checks=self.checks))
                 self._wake.wait(0.25)
                 continue
@@ -151,6 +162,7 @@ class Driver:
             t0 = time.perf_counter()
             self._advance(n)
             dt = time.perf_counter() - t0
+            self.train_seconds += dt
             per = dt / n
             a = 0.3 if not math.isnan(self._seconds_per_step) else 1.0
             self._seconds_per_step = per if a == 1.0 else (1 - a) * self._seconds_per_step + a * per
@@ -180,37 +192,43 @@ class Driver:
         return max(1, min(n, 5000))
 
     def _advance(self, n: int) -> None:
-        """n steps of every unfinished variant; histograms, when due, on the last one."""
-        took = False
-        for r in self.session.runs:
-            if r.finished:
-                continue
+        """n steps of every unfinished run, the runs side by side on the session's
+        threads; histograms, when due, on the last step (of every run at once)."""
+        timed = time.monotonic() - self._hist_at >= HISTOGRAM_EVERY
+
+        def one(r) -> tuple[int, bool]:
             ran = r.advance(n - 1) if n > 1 else 0
+            took = False
             if not r.finished:
-                r.histograms = self.histograms if self._histograms_due(r) else 0
-                took = took or r.histograms > 0
+                r.histograms = self.histograms if self._histograms_due(r, timed) else 0
+                took = r.histograms > 0
                 try:
                     ran += r.advance(1)
                 finally:
                     r.histograms = 0
-            self.steps_run += ran
-        if took:
+            return ran, took
+
+        done = self.session.each(one)
+        self.steps_run += sum(ran for ran, _ in done)
+        if any(took for _, took in done):
             self._hist_at = time.monotonic()
 
-    def _histograms_due(self, r) -> bool:
+    def _histograms_due(self, r, timed: bool) -> bool:
         if not self.histograms:
             return False
         if self.paused or r.step + 1 >= r.total_steps:  # the run stops here: keep this step's picture
             return True
         if self.pause_at is not None and r.step + 1 >= self.pause_at:
             return True
-        return time.monotonic() - self._hist_at >= HISTOGRAM_EVERY
+        return timed
 
     def _after_chunk(self, emit) -> None:
+        several = len(self.session.seeds) > 1
         for r in self.session.runs:
-            if r.status == "diverged" and r.label not in self._reported:
-                self._reported.add(r.label)
-                emit(m.VariantDiverged(self, label=r.label, step=r.diverged_at or 0))
+            if r.status == "diverged" and (r.label, r.seed) not in self._reported:
+                self._reported.add((r.label, r.seed))
+                emit(m.VariantDiverged(self, label=r.label, step=r.diverged_at or 0,
+                                       seed=r.seed if several else None))
         emit(m.Progress(self, steps=self.steps_run))
 
     def _run_calls(self, emit) -> None:
@@ -222,3 +240,23 @@ class Driver:
                 emit(m.Notice(self, text=f"{what}: {exc}", severity="error"))
             else:
                 emit(m.Notice(self, text=text or what))
+
+
+def check_text(c) -> str:
+    """A checked expectation as the About panel lists it (after ✓ or ✗): the claim, then
+    what was measured (with several seeds, the median and each seed's value)."""
+    return f"{c.expect.claim}: {c.text}" if c.expect.claim else c.text
+
+
+def export_summary(session, scenario, overrides: list[str], wall_time: float) -> dict:
+    """summary.json of an export (`x`): the shape `tuisim run --out` writes (one summary per
+    variant with the median and [min, max] across its seeds, each seed's run, the checks
+    once the run is over), with the app's overrides."""
+    from tuisim.run.checks import check_record
+
+    return {
+        "scenario": scenario.name, "title": scenario.title, "seed": session.seed, "seeds": session.seeds,
+        "overrides": list(overrides), "interrupted": not session.finished, "wall_time": wall_time,
+        "variants": [g.summary() for g in session.groups],
+        "checks": [check_record(c) for c in (session.check() if session.finished else [])],
+    }

@@ -53,13 +53,17 @@ class Paused(DriverMessage):
 
 @dataclass
 class VariantDiverged(DriverMessage):
+    """One run diverged: a variant's (at `seed` when the scenario runs several)."""
+
     label: str = ""
     step: int = 0
+    seed: int | None = None
 
 
 @dataclass
 class RunFinished(DriverMessage):
-    """Every variant is done or diverged; `checks` are the scenario's expectations."""
+    """Every variant is done or diverged at every seed; `checks` are the scenario's
+    expectations (each line with the median and every seed's value when there are several)."""
 
     checks: list[tuple[bool, str]] = field(default_factory=list)
 

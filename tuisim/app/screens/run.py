@@ -16,7 +16,7 @@ from textual.worker import Worker, get_current_worker
 from tuisim.scenario import ScenarioError, parse_scenario
 
 from .. import messages as m
-from ..driver import Driver, speed_label
+from ..driver import Driver, export_summary, speed_label
 from ..format import num
 from .dialogs import report_worker_failure
 from ..widgets.grad_bars import GradBars, QUANTITIES
@@ -60,9 +60,11 @@ class RunScreen(Screen):
     ]
 
     def __init__(self, scenario, *, seed: int | None = None, overrides: list[str] | None = None,
-                 pause_at: int | None = None, deterministic: bool = False, focus: int = 0) -> None:
+                 pause_at: int | None = None, deterministic: bool = False, focus: int = 0,
+                 threads: int | None = None) -> None:
         super().__init__()
         self.scenario = scenario
+        self.threads = threads
         self.seed = seed
         self.overrides = list(overrides or [])
         self.pause_at = pause_at
@@ -136,7 +138,7 @@ class RunScreen(Screen):
     def start(self) -> None:
         if self.driver is not None:
             self.driver.cancel()
-        self.driver = Driver(self.scenario, seed=self.seed, pause_at=self.pause_at)
+        self.driver = Driver(self.scenario, seed=self.seed, pause_at=self.pause_at, threads=self.threads)
         self.query_one("#heat", HeatStrip).reset()
         status = self.query_one(StatusBar)
         status.driver, status.error, status.focus_index = self.driver, None, self.focus_index
@@ -158,7 +160,7 @@ class RunScreen(Screen):
     def on_session_ready(self, message: m.SessionReady) -> None:
         if not self._mine(message):
             return
-        nets = [(r.label, r.net.describe()) for r in message.driver.session.runs]
+        nets = [(g.label, g.runs[0].net.describe()) for g in message.driver.session.groups]
         for p in self.query(LessonPanel):
             p.set_info(networks=nets)
 
@@ -179,7 +181,8 @@ class RunScreen(Screen):
 
     def on_variant_diverged(self, message: m.VariantDiverged) -> None:
         if self._mine(message) and not self.deterministic:
-            self.notify(f"{message.label} diverged at step {message.step}: its loss or gradients are no longer "
+            who = message.label + (f" (seed {message.seed})" if message.seed is not None else "")
+            self.notify(f"{who} diverged at step {message.step}: its loss or gradients are no longer "
                         f"finite", title="Diverged", severity="warning")
 
     def on_run_finished(self, message: m.RunFinished) -> None:
@@ -204,13 +207,13 @@ class RunScreen(Screen):
         session = self.driver.session if self.driver else None
         if session is None:
             return []
-        return [VariantView.of(i, r) for i, r in enumerate(session.runs)]
+        return [VariantView.of(i, g) for i, g in enumerate(session.groups)]
 
     def refresh_frame(self, force: bool = False) -> None:
         """Pull the latest records into the visible panels (called at the display rate)."""
         self.query_one(StatusBar).update_if_changed()
         views = self.views()
-        key = tuple((v.n, v.status) for v in views)
+        key = tuple(v.key() for v in views)
         if not force and key == self._last_key:
             return
         self._last_key = key
@@ -261,7 +264,7 @@ class RunScreen(Screen):
         self.refresh_frame(force=True)
 
     def action_next_variant(self) -> None:
-        n = len(self.driver.session.runs) if self.driver and self.driver.session else 1
+        n = len(self.driver.session.groups) if self.driver and self.driver.session else 1
         self.focus_index = (self.focus_index + 1) % n
         st = self.query_one(StatusBar)
         st.focus_index = self.focus_index
@@ -305,10 +308,10 @@ class RunScreen(Screen):
             return
 
         def apply(session) -> str:
-            for r in session.runs:
+            for r in session.runs:  # every seed of every variant
                 r.set_live(lr=r.opt.hparams["lr"] * factor)
             return "lr " + ("×2" if factor > 1 else "÷2") + ": " + ", ".join(
-                f"{num(r.opt.hparams['lr'])} ({r.label})" for r in session.runs)
+                f"{num(g.runs[0].opt.hparams['lr'])} ({g.label})" for g in session.groups)
 
         self.driver.call(apply, "change the learning rate")
 
@@ -318,8 +321,8 @@ class RunScreen(Screen):
         if self.driver is None or self.driver.session is None:
             self.notify("the networks are still being built", severity="warning")
             return
-        runs = self.driver.session.runs
-        focus = runs[self.focus_index % len(runs)]
+        groups = self.driver.session.groups
+        focus = groups[self.focus_index % len(groups)].runs[0]
         self.app.push_screen(SettingsScreen(focus.label, dict(focus.opt.hparams), self._check_override),
                              self._apply_settings)
 
@@ -344,10 +347,11 @@ class RunScreen(Screen):
         changes, every = result["live"], result["every"]
         if not changes:
             return
-        focus_label = self.driver.session.runs[self.focus_index % len(self.driver.session.runs)].label
+        groups = self.driver.session.groups
+        focus_label = groups[self.focus_index % len(groups)].label
 
         def apply(session) -> str:
-            for r in session.runs:
+            for r in session.runs:  # the variant's every seed
                 if every or r.label == focus_label:
                     r.set_live(**changes)
             who = "every variant" if every else focus_label
@@ -379,14 +383,7 @@ class RunScreen(Screen):
             from tuisim.run.record import RunWriter
 
             out = directory / f"tuisim-{sc.name}-step{driver.step}"
-            writer = RunWriter(out, session)
-            writer.close({
-                "scenario": sc.name, "title": sc.title, "seed": session.seed, "overrides": self.overrides,
-                "interrupted": not session.finished, "wall_time": sum(r.wall_time for r in session.runs),
-                "variants": [r.summary() for r in session.runs],
-                "checks": [{"text": c.text, "claim": c.expect.claim, "passed": c.passed}
-                           for c in (session.check() if session.finished else [])],
-            })
+            RunWriter(out, session).close(export_summary(session, sc, self.overrides, driver.train_seconds))
             return f"exported {out}/steps.jsonl, steps.csv and summary.json"
 
         self.driver.call(export, "export")

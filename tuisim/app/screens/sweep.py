@@ -304,8 +304,9 @@ class SweepScreen(Screen):
                   if len(sc.variants) > 1 else "")
         note = (f"**One cell of the map**: {where}, seed {seed}.{value}{others} The scenario's own "
                 f"expectations are left out: they are about its default point.\n\n")
+        # the one seed the map's cell shows, whatever `seeds` the scenario file sets
         sc = dataclasses.replace(sc, title=f"{where} · seed {seed} · {sc.title}", expects=[],
-                                 description=note + sc.description)
+                                 description=note + sc.description, seeds=1)
         self.app.push_screen(RunScreen(sc, seed=seed, overrides=list(plan.overrides) + grid.overrides(cell),
                                        pause_at=getattr(self.app, "pause_at", None),
                                        deterministic=self.deterministic, focus=focus))

@@ -9,11 +9,16 @@ from textual.widgets import Markdown
 
 def lesson_markdown(scenario, networks: list[tuple[str, str]] | None = None,
                     checks: list[tuple[bool, str]] | None = None) -> str:
+    """The description and the variants; once the run is over its expectations come
+    first, as they are what the end of the run shows (in a short terminal the panel is
+    a few lines high)."""
     parts = [scenario.description.strip() or "_(this scenario has no description)_"]
     if networks:
         parts.append("**Variants**\n\n" + "\n".join(f"- **{label}**: {desc}" for label, desc in networks))
     if checks:
-        parts.append("**Expectations**\n\n" + "\n".join(f"- {'✓' if ok else '✗'} {line}" for ok, line in checks))
+        ok = sum(1 for passed, _ in checks if passed)
+        parts.insert(0, f"**Expectations** ({ok} of {len(checks)} hold)\n\n"
+                     + "\n".join(f"- {'✓' if passed else '✗'} {line}" for passed, line in checks))
     return "\n\n".join(parts)
 
 

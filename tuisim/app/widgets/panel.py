@@ -15,34 +15,27 @@ from textual.widget import Widget
 
 from tuisim.run.history import History
 
+from ..spread import median_divergence
+
 N_VARIANT_COLORS = 6
 HEALTH = ("vanishing", "healthy", "exploding")
 
 
 @dataclass
-class VariantView:
-    """One variant as the panels see it at one refresh: `n` records of `history`."""
+class SeedView:
+    """One seed's run of a variant at one refresh: `n` records of `history`."""
 
-    index: int
-    label: str
+    seed: int
     status: str  # ready, pretraining, running, done, diverged
     step: int
-    total: int
     diverged_at: int | None
-    activation: str
-    norm: str
     history: History
     n: int
-    lr: float
-    note: str = ""  # pretraining progress
 
     @classmethod
-    def of(cls, index: int, run) -> "VariantView":
-        model = run.variant.model
-        return cls(index=index, label=run.label, status=run.status, step=run.step, total=run.total_steps,
-                   diverged_at=run.diverged_at, activation=str(model.get("activation", "")),
-                   norm=str(model.get("norm", "none")), history=run.history, n=run.history.n,
-                   lr=float(run.opt.lr_at(max(run.step - 1, 0))), note=run.pretrain_status)
+    def of(cls, run) -> "SeedView":
+        return cls(seed=run.seed, status=run.status, step=run.step, diverged_at=run.diverged_at,
+                   history=run.history, n=run.history.n)
 
     def column(self, name: str):
         return self.history.column(name)[: self.n]
@@ -50,6 +43,80 @@ class VariantView:
     def latest(self, name: str):
         """The last record's per-layer row, or None before the first record."""
         return self.history.column(name)[self.n - 1] if self.n else None
+
+
+def group_status(statuses: list[str]) -> str:
+    """A variant's state from its seeds': diverged when all did, done when all are
+    finished (some may have diverged), else the state of the ones still going."""
+    if all(s == "diverged" for s in statuses):
+        return "diverged"
+    if all(s in ("done", "diverged") for s in statuses):
+        return "done"
+    for s in ("running", "pretraining", "ready"):
+        if s in statuses:
+            return s
+    return statuses[0]
+
+
+@dataclass
+class VariantView:
+    """One variant, at every seed it runs, as the panels see it at one refresh.
+
+    With one seed `history`, `n`, `column` and `latest` are that run's; with several the
+    panels draw the median across `seeds` (tuisim.app.spread), and these give the first."""
+
+    index: int
+    label: str
+    status: str  # the variant's: see group_status
+    step: int  # the step every seed has reached
+    total: int
+    diverged_at: int | None  # one seed: its divergence; several: where their median diverges
+    activation: str
+    norm: str
+    lr: float
+    seeds: list[SeedView]
+    note: str = ""  # pretraining progress
+
+    @classmethod
+    def of(cls, index: int, runs) -> "VariantView":
+        """From a variant's runs (a VariantGroup's, or a single VariantRun)."""
+        runs = list(getattr(runs, "runs", None) or [runs])
+        first = runs[0]
+        model = first.variant.model
+        seeds = [SeedView.of(r) for r in runs]
+        diverged = [s.diverged_at for s in seeds]
+        return cls(index=index, label=first.label, status=group_status([s.status for s in seeds]),
+                   step=min(s.step for s in seeds), total=first.total_steps,
+                   diverged_at=diverged[0] if len(seeds) == 1 else median_divergence(diverged),
+                   activation=str(model.get("activation", "")), norm=str(model.get("norm", "none")),
+                   lr=float(first.opt.lr_at(max(first.step - 1, 0))), seeds=seeds,
+                   note=next((r.pretrain_status for r in runs if r.pretrain_status), ""))
+
+    @property
+    def history(self) -> History:
+        return self.seeds[0].history
+
+    @property
+    def n(self) -> int:
+        return self.seeds[0].n
+
+    @property
+    def several(self) -> bool:
+        return len(self.seeds) > 1
+
+    @property
+    def diverged_seeds(self) -> list[SeedView]:
+        return [s for s in self.seeds if s.status == "diverged"]
+
+    def column(self, name: str):
+        return self.seeds[0].column(name)
+
+    def latest(self, name: str):
+        return self.seeds[0].latest(name)
+
+    def key(self) -> tuple:
+        """What changes when new records arrive."""
+        return tuple((s.n, s.status) for s in self.seeds)
 
     @property
     def layers(self) -> int:
@@ -88,6 +155,7 @@ class Panel(Widget, can_focus=True):
     def show(self, views: list[VariantView], force: bool = False) -> None:
         """New data to draw (at most every MIN_INTERVAL seconds unless forced)."""
         self.views = views
+        self.titles()
         wait = self.MIN_INTERVAL - (time.monotonic() - self._drawn_at)
         if not force and wait > 0:
             if not self._pending:
@@ -107,8 +175,13 @@ class Panel(Widget, can_focus=True):
     def build(self) -> RenderableType:
         return Text("")
 
+    def titles(self) -> None:
+        """Set the border's title and subtitle from `views`: here, before the draw, so a
+        frame never shows the title of the data before (build runs while the border is
+        drawn)."""
+
     def empty(self) -> bool:
-        return not self.views or not any(v.n for v in self.views)
+        return not self.views or not any(s.n for v in self.views for s in v.seeds)
 
     def render_line(self, y: int) -> Strip:
         size = self.content_size
@@ -126,6 +199,7 @@ class Panel(Widget, can_focus=True):
         return Strip.blank(size.width, self.rich_style)
 
     def on_resize(self) -> None:
+        self.titles()
         self.redraw()
 
     def component_style(self, name: str) -> Style:

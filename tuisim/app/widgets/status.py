@@ -36,6 +36,29 @@ class TitleBar(Widget):
         return t
 
 
+def variant_state(runs) -> list[tuple[str, str]]:
+    """What a variant's runs (one per seed) are doing, as (text, kind) pieces, kind one of
+    the status bar's classes: ok, error, muted. Finished only when every seed is."""
+    div = [r for r in runs if r.status == "diverged"]
+    if len(runs) == 1:
+        r = runs[0]
+        if div:
+            return [(f"diverged at step {r.diverged_at}", "error")]
+        return [("done", "ok")] if r.status == "done" else [(r.pretrain_status or r.status, "muted")]
+    n = len(runs)
+    if len(div) == n:
+        return [(f"all {n} seeds diverged", "error")]
+    if all(r.finished for r in runs):
+        state = [("done", "ok")]
+    else:
+        going = [r for r in runs if not r.finished]
+        note = next((r.pretrain_status for r in going if r.pretrain_status), "")
+        state = [(note or ("running" if any(r.status == "running" for r in going) else going[0].status), "muted")]
+    if div:
+        state.append((f", {len(div)} of {n} diverged", "error"))
+    return state
+
+
 class StatusBar(Widget):
     """Run state, step, speed, learning rate and each variant's state, from the driver."""
 
@@ -87,23 +110,26 @@ class StatusBar(Widget):
             t.append(" ▶ running ", c("status-bar--state"))
         total = max(r.total_steps for r in session.runs)
         t.append(f" step {d.step}/{total}")
+        if len(session.seeds) > 1:
+            diverged = sum(r.status == "diverged" for r in session.runs)
+            t.append(f" · {len(session.seeds)} seeds")
+            if diverged:
+                t.append(f" · {diverged} diverged", c("status-bar--error"))
         if not self.deterministic and d.phase != "finished":
             rate = d.rate
             t.append(f" · {rate:.0f} steps/s" if rate == rate else " · – steps/s", muted)
         t.append(f" · speed {speed_label(d.speed)}", muted)
-        runs = session.runs
-        focus = runs[self.focus_index % len(runs)]
+        groups = session.groups
+        focus = groups[self.focus_index % len(groups)].runs[0]
         t.append(f" · lr {num(focus.opt.lr_at(max(focus.step - 1, 0)))}")
-        if len(runs) > 1:
+        if len(groups) > 1:
             t.append(f" ({focus.label})", muted)
         t.append("  ")
-        for r in runs:
-            if r.status == "diverged":
-                t.append(f" {r.label}: diverged at step {r.diverged_at}", c("status-bar--error"))
-            elif r.status == "done":
-                t.append(f" {r.label}: done", c("status-bar--ok"))
-            else:
-                t.append(f" {r.label}: {r.pretrain_status or r.status}", muted)
+        for g in groups:
+            (first, kind), *rest = variant_state(g.runs)
+            t.append(f" {g.label}: {first}", c(f"status-bar--{kind}"))
+            for text, kind in rest:
+                t.append(text, c(f"status-bar--{kind}"))
             t.append(" ·", muted)
         t.right_crop(2)
         return t
