@@ -126,6 +126,22 @@ async def test_export_writes_every_seed_and_the_group_summaries(tmp_path):
         assert "the median of seeds 0-2" in about.markdown() and "(2 of 2 hold)" in about.markdown()
 
 
+async def test_the_panels_say_they_show_the_median(tmp_path):
+    app = app_for(tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await paused_at(pilot, 10)
+        screen = app.screen
+        assert "median of 3 seeds" in screen.query_one("#loss").border_title
+        assert "median of 3 seeds" in screen.query_one("#bars").border_title
+        assert "median of 3 seeds" in screen.query_one("#heat").border_subtitle
+        await pilot.press("2")
+        await pilot.pause()
+        assert "median of 3 seeds" in screen.query_one("#health").border_title
+        await pilot.press("3")
+        await pilot.pause(0.6)
+        assert "median of 3 seeds" in screen.query_one("#hist").border_title
+
+
 async def test_a_diverged_seed_is_counted_not_hidden(tmp_path):
     # N(0, 0.8) weights: seeds 0 and 1 diverge, seed 2 trains
     sc = seeded(scenario_path("tiny_explode"), 3, "model.init_std=0.8")
@@ -138,3 +154,6 @@ async def test_a_diverged_seed_is_counted_not_hidden(tmp_path):
         assert [r.status for r in runs] == ["diverged", "diverged", "done"]
         status = str(app.screen.query_one("StatusBar").render())
         assert "2 diverged" in status and "N(0, 1): done, 2 of 3 diverged" in status
+        at = max(r.diverged_at for r in runs[:2])
+        assert f"✗ diverged@{at} (2/3)" in app.screen.query_one("#bars").build().plain
+        assert "✗2/3" in app.screen.query_one("#loss").build().renderables[0].plain

@@ -3,6 +3,11 @@
 The axis never rescales, so 1e-12 and 1e+3 are both visible and comparable from one
 frame to the next; each bar is coloured by its health and its value is printed beside
 it. Variants stand side by side, so "sigmoid vs relu" is one glance.
+
+With several seeds a bar is the median across the seeds (its value printed), and a
+whisker marks their range where it fits: the bar is solid up to the smallest seed's
+value and shaded (▓) from there to the median, and a thin line (─┤) runs on to the
+largest seed's value.
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ from rich.style import Style
 from rich.text import Text
 
 from ..format import ellipsize, layer_name, log10_safe, sample_rows, sci
+from ..spread import latest_spread
 from .panel import Panel
 
 AXIS = (-14.0, 6.0)  # log10 range of the bars
 VANISHING_BELOW = 1e-5
 EXPLODING_ABOVE = 1e1
 EIGHTHS = " ▏▎▍▌▋▊▉"
+SPREAD, WHISKER, CAP = "▓", "─", "┤"  # below the median (inside the bar), above it, the largest seed
 GLYPH = {"vanishing": "▾", "healthy": " ", "exploding": "▴"}
 QUANTITIES = {
     "grad_norm": ("‖dL/dW‖", "the weights' gradient"),
@@ -39,7 +46,9 @@ class BarColumn:
     label: str
     style: Style
     state: str
-    values: np.ndarray | None  # one per layer, input side first
+    values: np.ndarray | None  # one per layer, input side first (several seeds: the median)
+    low: np.ndarray | None = None  # several seeds: the smallest and largest seed's value per layer
+    high: np.ndarray | None = None
 
 
 def decade(e: int) -> str:
@@ -82,6 +91,40 @@ def _bar(v: float, cells: int, lo: float, hi: float) -> tuple[str, bool]:
     part = EIGHTHS[int((x - full) * 8)] if full < cells else ""
     s = "█" * full + part
     return s + " " * (cells - len(s)), False
+
+
+def _cell_of(v: float, cells: int, lo: float, hi: float) -> float:
+    """Where v falls along the bar, in cells (0 for 0 and below the axis, `cells` past it)."""
+    if not math.isfinite(v):
+        return float(cells) if v > 0 or math.isnan(v) else 0.0
+    if v <= 0:
+        return 0.0
+    return min(max((math.log10(v) - lo) / (hi - lo) * cells, 0.0), float(cells))
+
+
+def whiskered(v: float, low: float, high: float, cells: int, lo: float, hi: float) -> list[tuple[str, str]]:
+    """The median's bar with the seeds' range, as (characters, part) runs filling `cells`:
+    part "bar" (solid, up to the smallest seed's value, and the bar's last partial cell),
+    "spread" (▓, the rest of the bar: between the smallest value and the median),
+    "whisker" (─ from the bar's end, ┤ at the largest value) and "space"."""
+    chars, _ = _bar(v, cells, lo, hi)
+    bar = chars.rstrip(" ")
+    full = len(bar.rstrip(EIGHTHS[1:])) if bar and bar[-1] != "▸" else len(bar)
+    out: list[tuple[str, str]] = []
+    low_cell = min(int(_cell_of(low, cells, lo, hi)), full)
+    if low_cell:
+        out.append((bar[:low_cell], "bar"))
+    if full > low_cell:
+        out.append((SPREAD * (full - low_cell), "spread"))
+    if len(bar) > full:
+        out.append((bar[full:], "bar"))
+    top = min(int(_cell_of(high, cells, lo, hi)), cells - 1)
+    if top >= len(bar):
+        out.append((WHISKER * (top - len(bar)) + CAP, "whisker"))
+    used = sum(len(t) for t, _ in out)
+    if used < cells:
+        out.append((" " * (cells - used), "space"))
+    return out
 
 
 def render_bars(columns: list[BarColumn], width: int, height: int, styles: dict[str, Style],
@@ -137,10 +180,19 @@ def render_bars(columns: list[BarColumn], width: int, height: int, styles: dict[
                     text.append(f"{layer_name(i, depths[k]):>3} ", muted)
                 v = float(c.values[i])
                 h = health(v)
-                chars, _ = _bar(v, bar_w, lo, hi)
-                bar = chars.rstrip(" ")
-                text.append(bar, styles[h])
-                text.append(" " * (bar_w - len(bar)))
+                if c.low is None or c.high is None:
+                    chars, _ = _bar(v, bar_w, lo, hi)
+                    bar = chars.rstrip(" ")
+                    text.append(bar, styles[h])
+                    text.append(" " * (bar_w - len(bar)))
+                else:
+                    top = float(c.high[i])
+                    for run, part in whiskered(v, float(c.low[i]), top, bar_w, lo, hi):
+                        if part == "whisker":  # the cap in the largest seed's health colour
+                            text.append(run[:-1], styles[h])
+                            text.append(run[-1], styles[health(top)])
+                        else:
+                            text.append(run, styles[h] if part != "space" else Style())
                 if value_w:
                     text.append(f"{sci(v, digits):>{value_w}}", styles[h] if h != "healthy" else Style())
                 text.append(GLYPH[h], styles[h])
@@ -178,12 +230,24 @@ def render_bars(columns: list[BarColumn], width: int, height: int, styles: dict[
     if legend:
         text.append("\n")
         text.append(" " * label_w)
-        text.append_text(legend_text(styles, muted, width - label_w))
+        spread = any(c.low is not None for c in columns)
+        text.append_text(legend_text(styles, muted, width - label_w, spread))
     return text, note
 
 
-def legend_text(styles: dict[str, Style], muted: Style, width: int) -> Text:
-    """The health colours' key, as long as fits in width."""
+def legend_text(styles: dict[str, Style], muted: Style, width: int, spread: bool = False) -> Text:
+    """The health colours' key (and with several seeds the whisker's), as long as fits in width."""
+    if spread:
+        seeds = [(f"█{SPREAD}{WHISKER}{CAP}", "healthy"), (" seeds' min, median, max", None)]
+        short = [(f"{SPREAD}{WHISKER}{CAP}", "healthy"), (" min..max", None)]
+        for key in (seeds, short):
+            t = legend_text(styles, muted, width - sum(len(s) for s, _ in key) - 3)
+            if t.cell_len + 3 + sum(len(s) for s, _ in key) <= width:
+                t.append("   ")
+                for s, h in key:
+                    t.append(s, styles[h] if h else muted)
+                return t
+        return legend_text(styles, muted, width)
     lo, hi = decade(int(math.log10(VANISHING_BELOW))), decade(int(math.log10(EXPLODING_ABOVE)))
     forms = [
         [("▾ vanishing", "vanishing"), (f" < {lo}   ", None), ("healthy", "healthy"),
@@ -216,9 +280,18 @@ class GradBars(Panel):
         self._retitle("")
         self.redraw()
 
+    def titles(self) -> None:
+        self._retitle(getattr(self, "_note", ""))
+
     def _retitle(self, note: str) -> None:
         sym, what = QUANTITIES[self.quantity]
-        self.border_title = f"Gradient {sym} per layer (log)"
+        seeds = max((len(v.seeds) for v in self.views), default=1)
+        title = f"Gradient {sym} per layer (log)"
+        if seeds > 1:  # as much as fits
+            forms = [f"{title} · median of {seeds} seeds", f"Gradient {sym} (log) · median of {seeds} seeds",
+                     f"{sym} (log) · median of {seeds} seeds"]
+            title = next((f for f in forms if len(f) + 4 <= self.size.width), forms[-1])
+        self.border_title = title
         other = QUANTITIES["delta_norm" if self.quantity == "grad_norm" else "grad_norm"][0]
         self.border_subtitle = (f"{note} · " if note else "") + f"g: show {other}"
 
@@ -233,16 +306,20 @@ class GradBars(Panel):
         self._sig = sig
         super().show(views, force=force)
 
+    def _spread(self, v):
+        return latest_spread([s.latest(self.quantity) for s in v.seeds], [s.status == "diverged" for s in v.seeds])
+
     def _signature(self, views) -> tuple:
         """What the bars show, rounded as drawn: frames that would look the same are skipped."""
         out = []
         for v in views:
-            row = v.latest(self.quantity)
-            if row is None:
+            spread = self._spread(v)
+            if spread is None:
                 out.append(None)
                 continue
             with np.errstate(divide="ignore", invalid="ignore"):
-                out.append((v.status, tuple(np.round(np.log10(np.abs(row)) * 20).tolist())))
+                out.append((v.status, len(v.diverged_seeds))
+                           + tuple(tuple(np.round(np.log10(np.abs(a)) * 20).tolist()) for a in spread))
         return tuple(out)
 
     def build(self):
@@ -251,10 +328,20 @@ class GradBars(Panel):
         for v in views:
             state = {"done": "✓ done", "running": "", "ready": "", "diverged": f"✗ diverged@{v.diverged_at}"}.get(
                 v.status, v.state)
-            cols.append(BarColumn(v.label, self.variant_style(v.index), state, v.latest(self.quantity)))
+            if not v.several:
+                cols.append(BarColumn(v.label, self.variant_style(v.index), state, v.latest(self.quantity)))
+                continue
+            k, n = len(v.diverged_seeds), len(v.seeds)
+            if v.diverged_at is not None:  # the median diverged
+                state = f"✗ diverged@{v.diverged_at} ({k}/{n})"
+            elif k:
+                state = (state + " " if state else "") + f"✗ {k}/{n} diverged"
+            spread = self._spread(v)
+            med, low, high = spread if spread is not None else (None, None, None)
+            cols.append(BarColumn(v.label, self.variant_style(v.index), state, med, low, high))
         text, note = render_bars(cols, self.content_region.width, self.content_region.height,
                                  self.health_styles(), self.style_of("muted"))
-        if note != getattr(self, "_note", None):
+        if note != getattr(self, "_note", ""):
             self._note = note
             self.call_later(self._retitle, note)
         return text

@@ -2,7 +2,10 @@
 
 One row per layer (two per text row, with half blocks), input layer at the top; time
 runs left to right over the whole run (the strip fills as the run goes, it is never
-rescaled); colour is log10 of the gradient norm on the bars' fixed axis.
+rescaled); colour is log10 of the gradient norm on the bars' fixed axis. With several
+seeds, each cell is the median across the seeds of their mean log10 in that time slice;
+a seed that diverged counts as the axis' top after its divergence (tuisim.app.spread),
+and the ✗ marks where the median diverges.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from rich.style import Style
 from rich.text import Text
 
 from ..format import ellipsize, layer_name, log10_safe, sample_rows
+from ..spread import median_grid
 from .grad_bars import AXIS, QUANTITIES, decade
 from .panel import Panel
 
@@ -200,7 +204,7 @@ class HeatStrip(Panel):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.quantity = "grad_norm"
-        self._caches: dict[int, BinCache] = {}
+        self._caches: dict[tuple[int, int], BinCache] = {}  # per (variant, seed)
         self._palette: list[Color] | None = None
 
     def set_quantity(self, quantity: str) -> None:
@@ -213,6 +217,15 @@ class HeatStrip(Panel):
 
     def on_mount(self) -> None:
         self._retitle()
+
+    def titles(self) -> None:
+        if not self.views:
+            return
+        layers = max(v.layers for v in self.views)
+        idx, _ = heat_rows(layers, self.content_region.height)
+        seeds = max(len(v.seeds) for v in self.views)
+        self.border_subtitle = " · ".join(([f"median of {seeds} seeds"] if seeds > 1 else [])
+                                          + ([f"{len(idx)} of {layers} layers"] if len(idx) < layers else []))
 
     def reset(self) -> None:
         self._caches.clear()
@@ -232,14 +245,15 @@ class HeatStrip(Panel):
         cols = []
         layers = max(v.layers for v in views)
         total = max(v.total for v in views)
+        def bin_of(step: int | None) -> int | None:
+            return None if step is None else min(int(step * col_w / max(total, 1)), col_w - 1)
+
         for v in views:
-            cache = self._caches.setdefault(v.index, BinCache())
-            grid = cache.get((v.label, self.quantity, col_w, total, id(v.history)), v.column("step"),
-                             v.column(self.quantity), total, col_w)
-            db = None
-            if v.diverged_at is not None:
-                db = min(int(v.diverged_at * col_w / max(total, 1)), col_w - 1)
-            cols.append(HeatColumn(v.label, self.variant_style(v.index), grid, db))
-        idx, _ = heat_rows(layers, h)
-        self.border_subtitle = f"{len(idx)} of {layers} layers" if len(idx) < layers else ""
+            grids = []
+            for k, sv in enumerate(v.seeds):
+                cache = self._caches.setdefault((v.index, k), BinCache())
+                grids.append(cache.get((v.label, self.quantity, col_w, total, id(sv.history)), sv.column("step"),
+                                       sv.column(self.quantity), total, col_w))
+            grid = median_grid(grids, [bin_of(sv.diverged_at) for sv in v.seeds], AXIS[1])
+            cols.append(HeatColumn(v.label, self.variant_style(v.index), grid, bin_of(v.diverged_at)))
         return HeatRenderable(cols, self._get_palette(), self.style_of("muted"), total, w, h, layers)

@@ -4,6 +4,8 @@ Activations (on the engine's fixed range: sigmoid [0, 1], tanh [-1, 1], else [-4
 or back-propagated gradients (log10 |dL/dz| over [-14, 2]); each row is scaled to its
 own peak, so a spread distribution reads as a wide ridge and a collapsed one as a spike.
 Variants side by side: "BatchNorm keeps every layer's distribution spread" is one glance.
+With several seeds, each bin is the median of the seeds' counts at the latest step they
+were taken (the title says of how many seeds: one that diverged stopped earlier).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from rich.style import Style
 from rich.text import Text
 
 from ..format import ellipsize, layer_name, sample_rows
+from ..spread import median_histogram
 from .panel import Panel
 
 SPARKS = " ▁▂▃▄▅▆▇█"
@@ -129,13 +132,25 @@ class Histograms(Panel):
     def _retitle(self, note: str) -> None:
         what = "activations" if self.kind == "act" else "gradients log10 |dL/dz|"
         other = "gradients" if self.kind == "act" else "activations"
-        steps = {v.history.hist_step for v in self.views or ()} - {-1}
+        steps = {s.history.hist_step for v in self.views or () for s in v.seeds} - {-1}
         at = f" at step {max(steps)}" if steps else ""
+        seeds = max((len(v.seeds) for v in self.views or ()), default=1)
+        if seeds > 1:  # the median is of the seeds whose histograms are of their variant's latest step
+            used = set()
+            for v in self.views:
+                taken = [s.history.hist_step for s in v.seeds if s.history.hist_step >= 0]
+                used.add(sum(1 for t in taken if t == max(taken)) if taken else 0)
+            used = sorted(used)
+            of = f"{seeds}" if used == [seeds] else f"{used[0]}{f'-{used[-1]}' if len(used) > 1 else ''} of {seeds}"
+            at += f", median of {of} seeds"
         self.border_title = f"Histograms per layer: {what}{at}"
         self.border_subtitle = (f"{note} · " if note else "") + f"h: show {other}"
 
     def on_mount(self) -> None:
         self._retitle("")
+
+    def titles(self) -> None:
+        self._retitle(getattr(self, "_note", ("",))[0])
 
     MIN_INTERVAL = 0.5
 
@@ -143,16 +158,18 @@ class Histograms(Panel):
         views = self.views
         cols = []
         for v in views:
-            h = v.history.act_hist if self.kind == "act" else v.history.grad_hist
+            hist, _, _ = median_histogram([(s.history.act_hist if self.kind == "act" else s.history.grad_hist,
+                                            s.history.hist_step) for s in v.seeds])
             if self.kind == "act":
                 lo, hi = act_range(v.activation)
-                cols.append(HistColumn(v.label, self.variant_style(v.index), h, lo, hi))
+                cols.append(HistColumn(v.label, self.variant_style(v.index), hist, lo, hi))
             else:
-                cols.append(HistColumn(v.label, self.variant_style(v.index), h, *GRAD_RANGE, log=True))
+                cols.append(HistColumn(v.label, self.variant_style(v.index), hist, *GRAD_RANGE, log=True))
         text, note = render_histograms(cols, self.content_region.width, self.content_region.height,
                                        self.style_of("muted"))
-        steps = max((v.history.hist_step for v in views), default=-1)
-        if (note, steps) != getattr(self, "_note", None):
-            self._note = (note, steps)
+        steps = max((s.history.hist_step for v in views for s in v.seeds), default=-1)
+        titled = (note, steps)
+        if titled != getattr(self, "_note", None):
+            self._note = titled
             self.call_later(self._retitle, note)
         return text

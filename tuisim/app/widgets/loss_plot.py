@@ -4,13 +4,19 @@ Each plot owns its plotext figure (no global `plt` state). The x axis spans the 
 run, so curves grow left to right instead of being rescaled; the y axis turns
 logarithmic when the losses span more than a decade. A variant that diverged gets a
 vertical marker at its step.
+
+With several seeds a variant's line is the median across its seeds (test loss too),
+drawn over each seed's own train loss in a fainter shade of the same colour; a seed
+that diverged counts as +inf from its divergence on (tuisim.app.spread), so the median
+line ends, with its marker, once half the seeds have diverged, and each diverged seed
+gets a faint marker of its own.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from rich.console import Group
@@ -18,8 +24,11 @@ from rich.style import Style
 from rich.text import Text
 
 from ..format import log10_safe, num
+from ..spread import median_series
 from .panel import Panel
 from .plot import new_figure, rgb_of
+
+SEED_SHADE = 0.5  # a seed's own line: this much of the variant's colour, the rest the background
 
 
 @dataclass
@@ -27,10 +36,19 @@ class Curve:
     label: str
     rgb: tuple[int, int, int]
     steps: np.ndarray
-    loss: np.ndarray
+    loss: np.ndarray  # the median across the seeds (one seed: its loss)
     test_steps: np.ndarray
     test_loss: np.ndarray
-    diverged_at: int | None = None
+    diverged_at: int | None = None  # where the line ends: the median's divergence
+    seeds: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # each seed's (steps, loss), faint
+    seed_rgb: tuple[int, int, int] | None = None
+    seeds_diverged: list[int] = field(default_factory=list)  # each diverged seed's step
+    n_seeds: int = 1
+
+
+def blend(rgb: tuple[int, int, int], background: tuple[int, int, int], share: float) -> tuple[int, int, int]:
+    """`share` of rgb over the background: the same hue, fainter."""
+    return tuple(int(round(share * a + (1 - share) * b)) for a, b in zip(rgb, background))
 
 
 def bin_mean(x: np.ndarray, y: np.ndarray, total: int, bins: int) -> tuple[np.ndarray, np.ndarray]:
@@ -70,15 +88,26 @@ def build_plot(curves: list[Curve], total: int, width: int, height: int, muted_r
     """The plot as an ANSI string, and whether the y axis is logarithmic."""
     f = new_figure(width, height, muted_rgb)
     finite = [c.loss[np.isfinite(c.loss) & (c.loss > 0)] for c in curves]
+    finite += [y[np.isfinite(y) & (y > 0)] for c in curves for _, y in c.seeds]
     vals = np.concatenate(finite + [c.test_loss[np.isfinite(c.test_loss) & (c.test_loss > 0)] for c in curves])
     log = bool(len(vals)) and vals.max() / max(vals.min(), 1e-300) > 10
     tr = log10_safe if log else (lambda a: a)
     bins = max(8, 2 * width)
-    for c in curves:
-        ok = np.isfinite(c.loss) & ((c.loss > 0) if log else True)
+
+    def line(steps, loss, rgb) -> None:
+        ok = np.isfinite(loss) & ((loss > 0) if log else True)
         if ok.any():
-            x, y = bin_mean(c.steps[ok], tr(c.loss[ok]), total, bins)
-            f.plot(x.tolist(), y.tolist(), color=c.rgb, marker="braille")
+            x, y = bin_mean(steps[ok], tr(loss[ok]), total, bins)
+            f.plot(x.tolist(), y.tolist(), color=rgb, marker="braille")
+
+    for c in curves:  # every seed's faint line first, so no median is drawn over
+        for steps, loss in c.seeds:
+            line(steps, loss, c.seed_rgb or c.rgb)
+        for d in c.seeds_diverged:
+            if d != c.diverged_at:
+                f.vline(d, c.seed_rgb or c.rgb)
+    for c in curves:
+        line(c.steps, c.loss, c.rgb)
         okt = np.isfinite(c.test_loss) & ((c.test_loss > 0) if log else True)
         if okt.any():
             x, y = bin_mean(c.test_steps[okt], tr(c.test_loss[okt]), total, max(8, width // 2))
@@ -105,11 +134,28 @@ def legend(curves: list[Curve], muted: Style, width: int) -> Text:
     for c in curves:
         t.append("━━ ", Style(color=f"rgb{c.rgb}"))
         t.append(c.label, Style(color=f"rgb{c.rgb}"))
-        if c.diverged_at is not None:
+        if c.n_seeds > 1:
+            if c.seeds_diverged:
+                t.append(f" ✗{len(c.seeds_diverged)}/{c.n_seeds}", Style(color=f"rgb{c.rgb}", bold=True))
+        elif c.diverged_at is not None:
             t.append(f" ✗{c.diverged_at}", Style(color=f"rgb{c.rgb}", bold=True))
         t.append("  ")
     t.append("• test", muted)
     return t
+
+
+def plot_title(seeds: int, log: bool, width: int) -> str:
+    """The panel's title: what the lines are, as much as fits."""
+    scale = ["log scale", "log"] if log else ["", ""]
+    if seeds == 1:
+        return "Loss" + (f" · {scale[0]}" if log else "")
+    forms = [f"median of {seeds} seeds (faint: each seed)", f"median of {seeds} seeds", f"median of {seeds}"]
+    for what in forms:
+        for sc in scale:
+            title = f"Loss · {what}" + (f" · {sc}" if sc else "")
+            if len(title) <= width:
+                return title
+    return f"Loss · median of {seeds}"
 
 
 class LossPlot(Panel):
@@ -120,22 +166,40 @@ class LossPlot(Panel):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.border_title = "Loss"
+        self._log = False  # the y axis' scale at the last draw
+
+    def titles(self) -> None:
+        seeds = max((len(v.seeds) for v in self.views), default=1)
+        self.border_title = plot_title(seeds, self._log, self.size.width - 4)
 
     def build(self):
         views = self.views
         w, h = self.content_region.width, self.content_region.height
         curves = []
         total = max(v.total for v in views)
+        bg = self.rich_style.bgcolor
+        background = rgb_of(Style(color=bg)) if bg is not None else (0, 0, 0)
         for v in views:
-            steps = v.column("step")
-            loss = v.column("loss").copy()
-            div = v.column("diverged")
-            loss[div > 0] = np.nan  # the diverged step's loss would squash the axis
-            tl = v.column("test_loss")
-            ok = ~np.isnan(tl)
-            curves.append(Curve(v.label, rgb_of(self.variant_style(v.index)), steps, loss, steps[ok], tl[ok],
-                                v.diverged_at))
+            rgb = rgb_of(self.variant_style(v.index))
+            steps, loss = median_series([(s.column("step"), s.column("loss"), s.diverged_at) for s in v.seeds])
+            tests = []
+            for s in v.seeds:
+                tl = s.column("test_loss")
+                ok = ~np.isnan(tl)
+                tests.append((s.column("step")[ok], tl[ok], s.diverged_at))
+            test_steps, test_loss = median_series(tests)
+            curve = Curve(v.label, rgb, steps, loss, test_steps, test_loss, v.diverged_at, n_seeds=len(v.seeds))
+            if v.several:
+                curve.seed_rgb = blend(rgb, background, SEED_SHADE)
+                for s in v.seeds:
+                    own = s.column("loss").copy()
+                    own[s.column("diverged") > 0] = np.nan  # the diverged step's loss would squash the axis
+                    curve.seeds.append((s.column("step"), own))
+                curve.seeds_diverged = [s.diverged_at for s in v.seeds if s.diverged_at is not None]
+            curves.append(curve)
         muted = self.style_of("muted")
         plot, log = build_plot(curves, total, w, max(h - 1, 4), rgb_of(muted) if muted.color else None)
-        self.border_title = "Loss · log scale" if log else "Loss"
+        if log != self._log:
+            self._log = log
+            self.titles()
         return Group(legend(curves, muted, w), Text.from_ansi(plot, no_wrap=True))
