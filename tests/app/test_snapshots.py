@@ -12,10 +12,13 @@ from tuisim.app.factory import make_app
 from tuisim.app.sweep_driver import SweepSpec
 from tuisim.app.widgets.heatmap import Heatmap
 
+from tuisim.scenario import load_scenario
+
 from .conftest import SCENARIOS, driver, paused_at, scenario_path, until
 from .sweep_data import partial_map
 
 SIZES = [(80, 24), (160, 50)]
+TINY = str(Path(__file__).parents[1] / "data" / "good_scenarios" / "tiny.toml")
 
 
 def run_app(name, at=30):
@@ -66,6 +69,29 @@ def test_run_batch_norm_histograms(snap_compare):
 
 def test_run_diverged(snap_compare):
     assert snap_compare(run_app("tiny_explode", at=None), terminal_size=(160, 50), run_before=finished)
+
+
+# ---------------------------------------------------------------- several seeds
+def seeds_app(path, *overrides, at=20):
+    scenario = load_scenario(path, ["seeds=3", *overrides])
+    return make_app(scenario, seed=0, pause_at=at, deterministic=True, library=SCENARIOS)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_run_three_seeds(snap_compare, size):
+    """Each variant's median loss over its seeds' faint lines; bars at the median with
+    min..max whiskers; "3 seeds" in the status line."""
+    assert snap_compare(seeds_app(TINY), terminal_size=size, run_before=paused(20))
+
+
+def test_run_three_seeds_health_ranges(snap_compare):
+    assert snap_compare(seeds_app(TINY), terminal_size=(160, 50), run_before=paused(20, "2"))
+
+
+def test_run_three_seeds_two_diverged(snap_compare):
+    """Two seeds of three diverge: the median diverges with them, the survivor stays faint."""
+    app = seeds_app(scenario_path("tiny_explode"), "model.init_std=0.8", at=None)
+    assert snap_compare(app, terminal_size=(160, 50), run_before=finished)
 
 
 # ---------------------------------------------------------------- the sweep's map
