@@ -184,3 +184,18 @@ def test_health_table_adds_ranges_where_they_fit():
                    ("act_mean", "act_std", "saturated", "dead", "update_ratio")}
     same = plain(render_health(rows, 10, STYLES, Style(), Style(), Style(), width=150)[0], 160)
     assert same.count("[min, max]") == 4  # every seed 0% dead: no range to show
+
+
+def test_bars_of_many_variants_wrap_onto_bands_instead_of_being_cut():
+    cols = [BarColumn(f"v{k}", Style(), "", np.full(4, 0.1), np.full(4, 0.05), np.full(4, 0.2)) for k in range(7)]
+    text, _ = render_bars(cols, 40, 22, STYLES)
+    out = text.plain
+    assert all(f"v{k}" in out for k in range(7))  # every variant, none past the edge
+    assert max(len(line) for line in out.splitlines()) <= 40 and len(out.splitlines()) <= 22
+    assert "min..max" in out.splitlines()[-1]
+    wide, _ = render_bars(cols, 160, 22, STYLES)  # room side by side: one band
+    assert len([ln for ln in wide.plain.splitlines() if "v0" in ln]) == 1 and "v6" in wide.plain
+    lines = out.splitlines()
+    first = next(ln for ln in lines if ln.lstrip().startswith("0 "))
+    last = [ln for ln in lines if ln.lstrip().startswith("0 ")][-1]  # the band of v6 alone
+    assert len(last.rstrip()) <= len(first.rstrip())  # its column as wide as the others', not the whole width

@@ -27,6 +27,7 @@ AXIS = (-14.0, 6.0)  # log10 range of the bars
 VANISHING_BELOW = 1e-5
 EXPLODING_ABOVE = 1e1
 EIGHTHS = " ▏▎▍▌▋▊▉"
+MIN_COL = 8  # a variant's column, at the least
 SPREAD, WHISKER, CAP = "▓", "─", "┤"  # below the median (inside the bar), above it, the largest seed
 GLYPH = {"vanishing": "▾", "healthy": " ", "exploding": "▴"}
 QUANTITIES = {
@@ -128,8 +129,12 @@ def whiskered(v: float, low: float, high: float, cells: int, lo: float, hi: floa
 
 
 def render_bars(columns: list[BarColumn], width: int, height: int, styles: dict[str, Style],
-                muted: Style = Style(dim=True), axis: tuple[float, float] = AXIS) -> tuple[Text, str]:
-    """The bars as Text, and a note ("12 of 21 layers") when rows were sampled."""
+                muted: Style = Style(dim=True), axis: tuple[float, float] = AXIS,
+                legend: bool | None = None, slots: int = 0) -> tuple[Text, str]:
+    """The bars as Text, and a note ("12 of 21 layers") when rows were sampled. More
+    variants than fit side by side (MIN_COL each) wrap onto bands, one under another,
+    when the height allows, every band's columns as wide (`slots` columns to a band); the
+    health key (`legend`, default: when the height allows) ends it."""
     text = Text(no_wrap=True, overflow="crop")
     if not columns or width < 12 or height < 4:
         return text, ""
@@ -140,12 +145,27 @@ def render_bars(columns: list[BarColumn], width: int, height: int, styles: dict[
     label_w = 4 if shared else 0
     gap = 2
     ncol = len(columns)
-    col_w = max(8, (width - label_w - gap * (ncol - 1)) // ncol)
+    legend = height >= 12 if legend is None else legend
+    bands = math.ceil(ncol / max(1, (width - label_w + gap) // (MIN_COL + gap)))
+    band_h = (height - legend) // bands
+    if bands > 1 and band_h >= 6:
+        per = math.ceil(ncol / bands)
+        notes = []
+        for b in range(bands):
+            part, note = render_bars(columns[b * per:(b + 1) * per], width, band_h, styles, muted, axis, False, per)
+            text.append_text(part)
+            text.append("\n")
+            notes.append(note)
+        if legend:
+            text.append(" " * label_w)
+            text.append_text(legend_text(styles, muted, width - label_w, any(c.low is not None for c in columns)))
+        return text, next((n for n in notes if n), "")
+    slots = max(slots, ncol)
+    col_w = max(MIN_COL, (width - label_w - gap * (slots - 1)) // slots)
     own_label = 0 if shared else 4
     room = col_w - own_label
     value_w, digits = (8, 1) if room >= 26 else ((6, 0) if room >= 14 else (0, 0))
     bar_w = col_w - own_label - value_w - 1
-    legend = height >= 12
     rows = height - 3 - (1 if legend else 0)
     idx = sample_rows(layers, rows)
     note = f"{len(idx)} of {layers} layers" if len(idx) < layers else ""
