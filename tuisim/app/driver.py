@@ -243,9 +243,10 @@ class Driver:
 
 
 def check_text(c) -> str:
-    """A checked expectation as the About panel lists it (after ✓ or ✗): the claim, then
-    what was measured (with several seeds, the median and each seed's value)."""
-    return f"{c.expect.claim}: {c.text}" if c.expect.claim else c.text
+    """A checked expectation as the About panel lists it (markdown, after ✓ or ✗): the
+    claim in bold, then what was measured (with several seeds, the median and each
+    seed's value)."""
+    return f"**{c.expect.claim}**: {c.text}" if c.expect.claim else c.text
 
 
 def export_summary(session, scenario, overrides: list[str], wall_time: float) -> dict:
