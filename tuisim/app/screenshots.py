@@ -5,7 +5,9 @@
 Each shot opens a bundled scenario in the deterministic mode, pauses every variant at a
 fixed step (or lets the run finish), presses the keys that pick the view, and saves
 an SVG of the terminal. A sweep's shot runs its whole grid first (on every core: the
-order-to-chaos map takes about 30 s on two).
+order-to-chaos map takes about 30 s on two). The shots of several seeds (NAME_seeds,
+NAME_seeds_80x24) run the scenario to the end at its file's `seeds`, or at SEEDS when
+the file runs one (degradation's five seeds take about 40 s per size on two cores).
 """
 
 from __future__ import annotations
@@ -47,9 +49,26 @@ def shots() -> list[Shot]:
         Shot("tiny_init_dz", "tiny_init", at=100, keys=["g"]),
         bn_shot,
         Shot("exploding", "exploding_init", at=None),
+        # several seeds: each variant's median, its seeds faint, whiskers on the bars; run to the end
+        *seeded("degradation"),
+        *seeded("optimizers"),
         # the map, the cell at sigma_w^2 = 1.25, depth 25 selected
         Shot("sweep_tanh_phase", "sweep_tanh_phase", sweep=True, keys=["right"] * 3 + ["down"] * 4),
     ]
+
+
+SEEDS = 3  # for the shots of several seeds, when the scenario file runs one
+
+
+def seeded(name: str) -> list[Shot]:
+    """A scenario at several seeds (its file's `seeds`, else SEEDS), run to the end, at
+    160x50 and 80x24."""
+    try:
+        overrides = [] if load_scenario(name).seeds > 1 else [f"seeds={SEEDS}"]
+    except ScenarioError:
+        overrides = [f"seeds={SEEDS}"]
+    return [Shot(f"{name}_seeds", name, at=None, overrides=overrides),
+            Shot(f"{name}_seeds_80x24", name, size=(80, 24), at=None, overrides=overrides)]
 
 
 def _lessons(path: Path) -> list[str]:
