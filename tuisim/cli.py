@@ -244,14 +244,14 @@ def _list() -> int:
     rows = []
     for path in bundled_scenarios():
         sc = load_scenario(path)
-        rows.append((", ".join(sc.lessons), path.stem, sc.title))
+        rows.append((", ".join(sc.lessons), path.stem, f"x{sc.seeds}" if sc.seeds > 1 else "", sc.title))
     if not rows:
         print("no bundled scenarios found", file=sys.stderr)
         return 1
-    w0 = max(len(r[0]) for r in rows)
-    w1 = max(len(r[1]) for r in rows)
-    for lessons, stem, title in sorted(rows, key=lambda r: _lesson_key(r[0])):
-        print(f"{lessons:<{w0}}  {stem:<{w1}}  {title}")
+    w = [max(len(r[k]) for r in rows) for k in range(3)]
+    for lessons, stem, seeds, title in sorted(rows, key=lambda r: _lesson_key(r[0])):
+        print(f"{lessons:<{w[0]}}  {stem:<{w[1]}}  {seeds:<{w[2]}}  {title}")
+    print("\n(xN: the lesson runs every variant at N seeds and judges its claims on the median)")
     return 0
 
 
@@ -276,6 +276,7 @@ def _check(args) -> int:
         k = len(sc.sweep.expects)
         sweep = (f"; a sweep of {points} point{'s' * (points != 1)} x {sc.sweep.seeds} seed"
                  f"{'s' * (sc.sweep.seeds != 1)}, {k} claim{'s' * (k != 1)} about the map")
-    print(f"{sc.path or args.scenario}: ok ({sc.title!r}; {n} variant{'s' * (n != 1)}, "
+    seeds = f" at {sc.seeds} seeds" if sc.seeds > 1 else ""
+    print(f"{sc.path or args.scenario}: ok ({sc.title!r}; {n} variant{'s' * (n != 1)}{seeds}, "
           f"{len(sc.expects)} expectation{'s' * (len(sc.expects) != 1)}, {sc.steps} steps{sweep})")
     return 0
