@@ -311,9 +311,8 @@ class GradBars(Panel):
             forms = [f"{title} · median of {seeds} seeds", f"Gradient {sym} (log) · median of {seeds} seeds",
                      f"{sym} (log) · median of {seeds} seeds"]
             title = next((f for f in forms if len(f) + 4 <= self.size.width), forms[-1])
-        self.border_title = title
         other = QUANTITIES["delta_norm" if self.quantity == "grad_norm" else "grad_norm"][0]
-        self.border_subtitle = (f"{note} · " if note else "") + f"g: show {other}"
+        self.set_titles(title, (f"{note} · " if note else "") + f"g: show {other}")
 
     def on_mount(self) -> None:
         self._retitle("")

@@ -156,7 +156,7 @@ class HealthTable(Panel):
         if self.views:
             v = self.views[self.focus_index % len(self.views)]
             several = f" · median of {len(v.seeds)} seeds" if v.several else ""
-            self.border_title = f"Activation health · {v.label}{several}"
+            self.set_titles(f"Activation health · {v.label}{several}")
 
     def build(self):
         views = self.views
@@ -169,5 +169,5 @@ class HealthTable(Panel):
         table, note = render_health(rows, self.content_region.height, self.health_styles(), self.style_of("muted"),
                                     self.component_style("health-table--guide"),
                                     self.style_of("warning"), width=self.content_region.width)
-        self.border_subtitle = (f"{note} · " if note else "") + "v: next variant · guide upd/W ≈ 1e-3"
+        self.set_titles(subtitle=(f"{note} · " if note else "") + "v: next variant · guide upd/W ≈ 1e-3")
         return table

@@ -224,8 +224,8 @@ class HeatStrip(Panel):
         layers = max(v.layers for v in self.views)
         idx, _ = heat_rows(layers, self.content_region.height)
         seeds = max(len(v.seeds) for v in self.views)
-        self.border_subtitle = " · ".join(([f"median of {seeds} seeds"] if seeds > 1 else [])
-                                          + ([f"{len(idx)} of {layers} layers"] if len(idx) < layers else []))
+        self.set_titles(subtitle=" · ".join(([f"median of {seeds} seeds"] if seeds > 1 else [])
+                                            + ([f"{len(idx)} of {layers} layers"] if len(idx) < layers else [])))
 
     def reset(self) -> None:
         self._caches.clear()

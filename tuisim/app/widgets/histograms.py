@@ -143,8 +143,7 @@ class Histograms(Panel):
             used = sorted(used)
             of = f"{seeds}" if used == [seeds] else f"{used[0]}{f'-{used[-1]}' if len(used) > 1 else ''} of {seeds}"
             at += f", median of {of} seeds"
-        self.border_title = f"Histograms per layer: {what}{at}"
-        self.border_subtitle = (f"{note} · " if note else "") + f"h: show {other}"
+        self.set_titles(f"Histograms per layer: {what}{at}", (f"{note} · " if note else "") + f"h: show {other}")
 
     def on_mount(self) -> None:
         self._retitle("")

@@ -170,7 +170,7 @@ class LossPlot(Panel):
 
     def titles(self) -> None:
         seeds = max((len(v.seeds) for v in self.views), default=1)
-        self.border_title = plot_title(seeds, self._log, self.size.width - 4)
+        self.set_titles(plot_title(seeds, self._log, self.size.width - 4))
 
     def build(self):
         views = self.views
