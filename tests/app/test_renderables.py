@@ -128,3 +128,25 @@ def test_view_tabs_shorten_to_fit_and_always_show_the_current_view():
     full, short, keys = (tabs._tabs(n).plain for n in ("full", "short", "keys"))
     assert "3 Histograms" in full and "3 Hist " in short and "Heat" not in keys and "3 Hist" in keys
     assert len(keys) < len(short) < len(full)
+
+
+def test_the_loss_axis_follows_the_lines_after_the_first_steps():
+    """An early spike (a seed's 1e4 at step 1, a batch-norm net's 1e6 test loss at step
+    20) does not squeeze the run into a flat band: the axis spans the lines after the
+    first 2% of the run, and test losses up to a decade above them; what lies beyond is
+    drawn on the edge. A run in its first steps still spans everything."""
+    from tuisim.app.widgets.loss_plot import axis_values
+
+    x = np.arange(200)
+    loss = np.where(x < 2, 1e4, 1.0 / (1 + x / 10))
+    test_steps = x[::10]
+    test = np.where(test_steps == 20, 1e6, 1.2 / (1 + test_steps / 10))
+    seeds = [(x, loss * 50)]  # a faint seed far above: it does not stretch the axis
+    c = Curve("a", (255, 0, 0), x, loss, test_steps, test, seeds=seeds, n_seeds=2)
+    vals = axis_values([c], 200)
+    assert vals.max() == 10 * loss[4:].max() and vals.min() == loss.min()
+    assert axis_values([Curve("a", (255, 0, 0), x[:3], loss[:3], x[:0], x[:0])], 200).max() == 1e4
+    out, log = build_plot([c], 200, 60, 16)
+    assert log and not any(t in out for t in ("1e4", "1e+03", "1e+02"))
+    spiky, _ = build_plot([Curve("a", (255, 0, 0), x[:3], loss[:3], x[:0], x[:0])], 200, 60, 16)
+    assert "1e4" in spiky  # the same labels do show when the axis reaches there

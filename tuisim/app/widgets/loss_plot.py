@@ -84,46 +84,75 @@ def decade_ticks(lo: float, hi: float, rows: int) -> tuple[list[float], list[str
     return pos, labs
 
 
+def axis_values(curves: list[Curve], total: int) -> np.ndarray:
+    """The losses the y axis spans: the lines (medians) and the test losses, leaving out
+    the first 2% of a long run (at least its first 3 steps), where an early spike of 1e4
+    would squeeze the rest of the run into a flat band. Test losses reach at most a decade
+    above the highest line (an evaluation with batch norm's running statistics early in
+    a run can give 1e6); the seeds' own faint lines do not stretch the axis either. What
+    lies beyond is drawn on the axis' edge. A run still in its first steps uses all."""
+    skip = max(3, int(0.02 * total))
+
+    def kept(pairs, after):
+        out = [loss[np.isfinite(loss) & (loss > 0) & (steps >= after)] for steps, loss in pairs]
+        return np.concatenate(out + [np.zeros(0)])
+
+    for after in (skip, 0):
+        train = kept([(c.steps, c.loss) for c in curves], after)
+        test = kept([(c.test_steps, c.test_loss) for c in curves], after)
+        if len(train) and len(test):
+            return np.concatenate([train, test[test <= 10 * train.max()], [min(test.max(), 10 * train.max())]])
+        if len(train) or len(test):
+            return np.concatenate([train, test])
+    return np.concatenate([y[np.isfinite(y) & (y > 0)] for c in curves for _, y in c.seeds] + [np.zeros(0)])
+
+
 def build_plot(curves: list[Curve], total: int, width: int, height: int, muted_rgb=None) -> tuple[str, bool]:
-    """The plot as an ANSI string, and whether the y axis is logarithmic."""
+    """The plot as an ANSI string, and whether the y axis is logarithmic. Each variant's
+    line (its median across seeds) is drawn heavy, in half-blocks; its seeds' own lines
+    thin, in braille dots of a fainter shade, beneath it."""
     f = new_figure(width, height, muted_rgb)
-    finite = [c.loss[np.isfinite(c.loss) & (c.loss > 0)] for c in curves]
-    finite += [y[np.isfinite(y) & (y > 0)] for c in curves for _, y in c.seeds]
-    vals = np.concatenate(finite + [c.test_loss[np.isfinite(c.test_loss) & (c.test_loss > 0)] for c in curves])
+    vals = axis_values(curves, total)
     log = bool(len(vals)) and vals.max() / max(vals.min(), 1e-300) > 10
     tr = log10_safe if log else (lambda a: a)
     bins = max(8, 2 * width)
-
-    def line(steps, loss, rgb) -> None:
-        ok = np.isfinite(loss) & ((loss > 0) if log else True)
-        if ok.any():
-            x, y = bin_mean(steps[ok], tr(loss[ok]), total, bins)
-            f.plot(x.tolist(), y.tolist(), color=rgb, marker="braille")
-
-    for c in curves:  # every seed's faint line first, so no median is drawn over
-        for steps, loss in c.seeds:
-            line(steps, loss, c.seed_rgb or c.rgb)
-        for d in c.seeds_diverged:
-            if d != c.diverged_at:
-                f.vline(d, c.seed_rgb or c.rgb)
-    for c in curves:
-        line(c.steps, c.loss, c.rgb)
-        okt = np.isfinite(c.test_loss) & ((c.test_loss > 0) if log else True)
-        if okt.any():
-            x, y = bin_mean(c.test_steps[okt], tr(c.test_loss[okt]), total, max(8, width // 2))
-            f.scatter(x.tolist(), y.tolist(), color=c.rgb, marker="•")
-        if c.diverged_at is not None:
-            f.vline(c.diverged_at, c.rgb)
-    f.xlim(0, max(total, 1))
     if len(vals):
         lo, hi = (float(np.log10(vals.min())), float(np.log10(vals.max()))) if log else (float(vals.min()),
                                                                                         float(vals.max()))
         if hi - lo < 1e-9:
             lo, hi = lo - 0.5, hi + 0.5
         pad = (hi - lo) * 0.04
-        f.ylim(lo - pad, hi + pad)
+        lo, hi = lo - pad, hi + pad
+
+    def line(steps, loss, rgb, marker) -> None:
+        ok = np.isfinite(loss) & ((loss > 0) if log else True)
+        if ok.any():
+            x, y = bin_mean(steps[ok], tr(loss[ok]), total, bins)
+            if len(vals):  # beyond the axis: drawn on its edge, not left out
+                y = np.clip(y, lo, hi)
+            f.plot(x.tolist(), y.tolist(), color=rgb, marker=marker)
+
+    for c in curves:  # every seed's faint line first, so no median is drawn over
+        for steps, loss in c.seeds:
+            line(steps, loss, c.seed_rgb or c.rgb, "braille")
+        for d in c.seeds_diverged:
+            if d != c.diverged_at:
+                f.vline(d, c.seed_rgb or c.rgb)
+    for c in curves:
+        line(c.steps, c.loss, c.rgb, "hd")
+        okt = np.isfinite(c.test_loss) & ((c.test_loss > 0) if log else True)
+        if okt.any():
+            x, y = bin_mean(c.test_steps[okt], tr(c.test_loss[okt]), total, max(8, width // 2))
+            if len(vals):
+                y = np.clip(y, lo, hi)
+            f.scatter(x.tolist(), y.tolist(), color=c.rgb, marker="•")
+        if c.diverged_at is not None:
+            f.vline(c.diverged_at, c.rgb)
+    f.xlim(0, max(total, 1))
+    if len(vals):
+        f.ylim(lo, hi)
         if log:
-            f.yticks(*decade_ticks(lo - pad, hi + pad, height))
+            f.yticks(*decade_ticks(lo, hi, height))
     xt = [round(total * k / 4) for k in range(5)] if width >= 40 else [0, total // 2, total]
     f.xticks(xt, [str(v) for v in xt])
     return f.build(), log
