@@ -111,9 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return _main(argv)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        # Ctrl-C: 130; SIGTERM (headless runs raise it as Terminated): 143, as the shells report them
+        signum = getattr(exc, "signum", 2)
+        print("interrupted" if signum == 2 else "terminated", file=sys.stderr)
+        return 128 + int(signum)
     except Exception as exc:  # bad input must never end in a traceback
         from tuisim.errors import user_message
 

@@ -3,14 +3,81 @@
 from __future__ import annotations
 
 import math
+import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 
 import numpy as np
 
 from .checks import CheckResult, check_record
 from .record import RunWriter
 from .session import ScenarioRun
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (kill, systemd, a closed SSH session): stops a run as Ctrl-C does; the
+    command line exits with 143 for it (130 for Ctrl-C)."""
+
+    signum = signal.SIGTERM
+
+
+class Signals:
+    """SIGINT and SIGTERM while a headless run goes on. The first one raises
+    KeyboardInterrupt (Terminated for SIGTERM) in the main thread, or, while `held`
+    (setting up, writing a record, the shutdown), as soon as the hold ends; every later
+    one is ignored, so a second Ctrl-C cannot cut the shutdown's writing short.
+    Outside the main thread (where handlers cannot be installed) it does nothing."""
+
+    def __init__(self):
+        self.got: int | None = None  # the first signal
+        self.pending = False
+        self.held = False
+        self._old: dict = {}
+
+    def install(self) -> "Signals":
+        if threading.current_thread() is threading.main_thread():
+            for s in (signal.SIGINT, signal.SIGTERM):
+                self._old[s] = signal.signal(s, self._handle)
+        return self
+
+    def restore(self) -> None:
+        for s, h in self._old.items():
+            signal.signal(s, h)
+        self._old = {}
+
+    def exception(self) -> KeyboardInterrupt:
+        return Terminated() if self.got == signal.SIGTERM else KeyboardInterrupt()
+
+    def _handle(self, signum, frame) -> None:
+        if self.got is not None:
+            return
+        self.got = signum
+        if self.held:
+            self.pending = True
+        else:
+            raise self.exception()
+
+    def hold(self) -> None:
+        self.held = True
+
+    def release(self) -> None:
+        """End the hold; a signal that came during it is raised now."""
+        self.held = False
+        if self.pending:
+            self.pending = False
+            raise self.exception()
+
+    @contextmanager
+    def deferred(self):
+        was = self.held
+        self.held = True
+        try:
+            yield
+        finally:
+            if not was:
+                self.release()
 
 
 class Progress:
@@ -135,54 +202,81 @@ def _range(spread, fmt) -> str:
 def run_headless(scenario, *, out_dir=None, record_every: int = 1, check: bool = False, seed: int | None = None,
                  stdout=None, stderr=None, quiet: bool = False, threads: int | None = None,
                  ) -> tuple[ScenarioRun, list[CheckResult]]:
-    """Run every variant to the end. Ctrl-C stops early and still writes what was done."""
+    """Run every variant to the end. Ctrl-C (SIGINT) or SIGTERM stops early and still
+    writes what was done, each record once, with summary.json marked interrupted; it is
+    then raised (KeyboardInterrupt, or Terminated for SIGTERM). Signals are ignored from
+    the first one on, so a second one does not disturb the writing."""
     stdout = stdout or sys.stdout
-    # every step is kept in memory (the checks need them all); --every thins the files
-    session = ScenarioRun(scenario, seed=seed, threads=threads)
-    writer = RunWriter(out_dir, session, every=record_every) if out_dir else None
+    signals = Signals().install()
+    signals.hold()  # until the writer exists: a signal meanwhile still gets a summary.json
+    try:
+        # every step is kept in memory (the checks need them all); --every thins the files
+        session = ScenarioRun(scenario, seed=seed, threads=threads)
+        writer = RunWriter(out_dir, session, every=record_every) if out_dir else None
+    except BaseException:
+        signals.restore()
+        raise
     progress = None if quiet else Progress(session, stderr)
-    interrupted = False
-    if not quiet:
-        err = stderr or sys.stderr
-        print("loading the compiled engine (the very first run compiles it: about 30 s)...", file=err, flush=True)
-    from tuisim.core import warm_up
-
-    if not quiet and len(session.seeds) > 1:
-        print(f"{len(session.groups)} variants x {len(session.seeds)} seeds ({session.seeds[0]}-{session.seeds[-1]}) "
-              f"on {min(session.threads, len(session.runs))} threads", file=err, flush=True)
-    for dtype in sorted({r.net.config["dtype"] for r in session.runs}):
-        warm_up(dtype)  # so that no variant's time includes the compilation
+    interrupted: KeyboardInterrupt | None = None
+    results: list[CheckResult] = []
     t0 = time.perf_counter()
 
     def on_chunk(s):
         if writer is not None:
-            writer.flush()
+            with signals.deferred():  # a record's JSONL line and CSV row go out together
+                writer.flush()
         if progress is not None:
             progress.update()
 
     try:
+        signals.release()
+        if not quiet:
+            err = stderr or sys.stderr
+            print("loading the compiled engine (the very first run compiles it: about 30 s)...", file=err, flush=True)
+        from tuisim.core import warm_up
+
+        if not quiet and len(session.seeds) > 1:
+            print(f"{len(session.groups)} variants x {len(session.seeds)} seeds ({session.seeds[0]}-"
+                  f"{session.seeds[-1]}) on {min(session.threads, len(session.runs))} threads", file=err, flush=True)
+        for dtype in sorted({r.net.config["dtype"] for r in session.runs}):
+            warm_up(dtype)  # so that no variant's time includes the compilation
+        t0 = time.perf_counter()
         if progress is not None:
             progress.update(force=True)
         session.run(chunk=25, on_chunk=on_chunk)
-    except KeyboardInterrupt:
-        interrupted = True
+        signals.hold()
+    except KeyboardInterrupt as exc:
+        interrupted = exc
     finally:
-        if progress is not None:
-            progress.update(force=True)
-        results = session.check() if (check and not interrupted) else []
-        if writer is not None:
-            writer.close({
-                "scenario": scenario.name, "title": scenario.title, "seed": session.seed, "seeds": session.seeds,
-                "interrupted": interrupted, "wall_time": time.perf_counter() - t0,
-                "variants": [g.summary() for g in session.groups],
-                "checks": [check_record(c) for c in results],
-            })
-    print(f"\n{scenario.title}" + ("  (interrupted)" if interrupted else ""), file=stdout)
-    print(summary_table(session), file=stdout)
-    if results:
-        print("\nExpectations:", file=stdout)
-        for c in results:
-            print("  " + c.line(), file=stdout)
-    if interrupted:
-        raise KeyboardInterrupt
+        signals.hold()  # from here on a signal waits until the files are written
+        try:
+            if progress is not None:
+                progress.update(force=True)
+            results = session.check() if (check and interrupted is None and signals.got is None) else []
+            if writer is not None:
+                writer.flush()
+                summary = {
+                    "scenario": scenario.name, "title": scenario.title, "seed": session.seed, "seeds": session.seeds,
+                    "interrupted": None, "wall_time": time.perf_counter() - t0,
+                    "variants": [g.summary() for g in session.groups],
+                    "checks": [check_record(c) for c in results],
+                }
+                summary["interrupted"] = interrupted is not None or signals.got is not None
+                writer.close(summary)
+        except BaseException:
+            signals.restore()
+            raise
+    try:
+        if interrupted is None and signals.got is not None:  # came during the shutdown of a finished run
+            interrupted = signals.exception()
+        print(f"\n{scenario.title}" + ("  (interrupted)" if interrupted is not None else ""), file=stdout)
+        print(summary_table(session), file=stdout)
+        if results:
+            print("\nExpectations:", file=stdout)
+            for c in results:
+                print("  " + c.line(), file=stdout)
+    finally:
+        signals.restore()
+    if interrupted is not None:
+        raise interrupted
     return session, results

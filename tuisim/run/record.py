@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 from pathlib import Path
 
 from tuisim.core.registry import LAYER_FIELDS
@@ -33,32 +34,44 @@ class RunWriter:
                            + [f"{f}_{i}" for f in LAYER_FIELDS for i in range(self.layers)])
 
     def flush(self) -> None:
-        """Write every record made since the last flush."""
+        """Write every record made since the last flush. Idempotent per record: a
+        record's JSONL line and CSV row are written together and the cursor moves past
+        it at once, so a flush cut short (an exception between records) and then run
+        again writes each record exactly once. (Run it with signals deferred so that
+        nothing lands between a record's two lines: see headless.Signals.)"""
         for k, run in enumerate(self.session.runs):
             h = run.history
-            steps = h.steps()
-            for i in range(self._cursor[k], h.n):
-                last = run.finished and i == h.n - 1
+            steps = h.steps()  # its length is the record count read once: other threads may add more
+            finished = run.finished
+            for i in range(self._cursor[k], len(steps)):
+                last = finished and i == h.n - 1
                 if steps[i] % self.every and not last:
+                    self._cursor[k] = i + 1
                     continue
                 rec = h.record(i)
-                self._jsonl.write(json.dumps({"variant": run.label, "seed": run.seed, **rec}) + "\n")
+                line = json.dumps({"variant": run.label, "seed": run.seed, **rec}) + "\n"
                 row = [run.label, run.seed, rec["step"]] + [_cell(rec[f]) for f in SCALARS]
                 for f in LAYER_FIELDS:
                     vals = rec[f]
                     row += [_cell(v) for v in vals] + [""] * (self.layers - len(vals))
+                self._jsonl.write(line)
                 self._csv.writerow(row)
-            self._cursor[k] = h.n
+                self._cursor[k] = i + 1
         self._jsonl.flush()
         self._csv_file.flush()
 
     def close(self, summary: dict) -> None:
-        self.flush()
-        self._jsonl.close()
-        self._csv_file.close()
-        with open(self.dir / "summary.json", "w", encoding="utf-8") as f:
+        """The last records, then summary.json (written to a temporary file and renamed,
+        so that it is whole or absent). Closing twice writes nothing twice."""
+        if not self._jsonl.closed:
+            self.flush()
+            self._jsonl.close()
+            self._csv_file.close()
+        tmp = self.dir / "summary.json.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
             json.dump(clean(summary), f, indent=2)
             f.write("\n")
+        os.replace(tmp, self.dir / "summary.json")
 
 
 def _cell(v):

@@ -202,7 +202,11 @@ class ScenarioRun:
         except BaseException:
             stop.set()
             for w in workers:
-                w.join()
+                while w.is_alive():  # a second Ctrl-C must not leave a thread training behind
+                    try:
+                        w.join()
+                    except BaseException:  # noqa: BLE001 - the first one is raised below
+                        pass
             raise
         if on_chunk is not None:
             on_chunk(self)
