@@ -84,8 +84,11 @@ def load_npz(path: Path, task: str | None):
             X, y = f["X"], f["y"]
     except DatasetError:
         raise
-    except Exception as e:  # zipfile.BadZipFile, ValueError (pickled objects), OSError
-        raise DatasetError(f"cannot read {path.name} as an .npz file: {e}", key="path") from None
+    except OSError as e:
+        raise DatasetError(f"cannot read {path.name}: {e.strerror or e}", key="path") from None
+    except Exception:  # zipfile.BadZipFile, ValueError (pickled objects or not a NumPy file)
+        raise DatasetError(f"cannot read {path.name} as an .npz file: it is not a NumPy .npz archive of "
+                           f"numeric arrays (write one with numpy.savez(path, X=X, y=y))", key="path") from None
     for name, a in (("X", X), ("y", y)):
         if not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_):
             raise DatasetError(f"{path.name}: {name} must be numeric, not {a.dtype}", key="path")
@@ -147,7 +150,12 @@ def _check_classes(path: Path, k: int) -> None:
 
 def _exists(path: Path) -> None:
     if not path.is_file():
-        where = "is a folder, not a file" if path.is_dir() else "does not exist"
+        if path.is_dir():
+            where = "is a folder, not a file"
+        elif path.exists():
+            where = "is not a regular file (a device, a pipe or a socket)"
+        else:
+            where = "does not exist"
         raise DatasetError(f"data file {str(path)!r} {where} (a relative path is relative to the scenario "
                            f"file's folder)", key="path")
 

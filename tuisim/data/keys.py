@@ -9,6 +9,7 @@ with it too.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -74,12 +75,37 @@ _PARAM_MESSAGE = re.compile(r"^(?P<name>\w+)(?:\[(?P<i>\d+)\])?(?::\s*|\s+)(?P<m
 _TYPE_ERROR = re.compile(r"^must be (an integer|a number|true or false|a name \(.*\)|a text)(?: >= 1)?, not ", re.S)
 
 
+# integers at or beyond this size fit no engine array (int64) and overflow a float's exactness
+MAX_INT = 2**63
+
+
+def _bad_number(value: Any) -> str | None:
+    """The message for a number no key accepts (nan, inf, an integer out of int64), else None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number, not {value!r}"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= MAX_INT:
+        return f"{found(value)} is out of range: numbers in a scenario are below 2**63 in size"
+    return None
+
+
 def check_value(param: Param, value: Any) -> Any:
     """`param.check(value)`, with the error reworded for a message that already names the
     key: 'must be an integer >= 1 and <= 200, not the text "x"' (type errors also say what
-    is allowed, and name the value found in TOML terms)."""
+    is allowed, and name the value found in TOML terms). Non-finite numbers and integers
+    beyond int64 are refused here, for every key that takes numbers."""
+    if getattr(param, "kind", None) not in ("text", "texts", "name", "bool"):
+        bad = _bad_number(value)
+        if bad is not None:
+            raise ValueProblem(bad)
+        if isinstance(value, list):
+            for i, v in enumerate(value):
+                bad = _bad_number(v)
+                if bad is not None:
+                    raise ValueProblem(bad, i)
     try:
         return param.check(value)
+    except (OverflowError, RecursionError):
+        raise ValueProblem(f"must be {param.allowed()}, not {found(value)}") from None
     except ValueError as e:
         text = str(e)
         m = _PARAM_MESSAGE.match(text)
@@ -101,13 +127,16 @@ def _element_words(param: Param) -> str:
 def found(value: Any) -> str:
     """A value as TOML would call it: the text 'x', the number 1.5, a list, a table."""
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return f"the text {shorten(value)}"
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, int):
+        digits = len(str(abs(value))) if value.bit_length() < 10_000 else None
+        if digits is None or digits > 30:
+            return f"an integer of {digits or 'thousands of'} digits"
         return f"the integer {value}"
     if isinstance(value, float):
-        return f"the number {value!r}"
+        return f"the number {value!r}" if math.isfinite(value) else f"the non-finite number {value!r}"
     if isinstance(value, (list, tuple)):
         n = len(value)
         return f"a list of {n} item{'s' if n != 1 else ''}" if n else "an empty list"
@@ -116,13 +145,20 @@ def found(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+def shorten(text: str, limit: int = 60) -> str:
+    """repr(text), cut when long: 'aaaa...' (100,000 characters)."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit - 20]!r}... ({len(text):,} characters)".replace("'...", "...'", 1)
+
+
 def unknown_key_message(key: str, table: Mapping[str, Any], where: str, elsewhere: Mapping[str, str] = {}) -> str:
     """'unknown key 'activaton' in [model] (did you mean 'activation'?)'; the known keys are
     listed when none is near. `elsewhere` maps keys of other tables to a hint."""
-    msg = f"unknown key {key!r} in {where}"
+    msg = f"unknown key {shorten(key)} in {where}"
     if key in elsewhere:
         return f"{msg}: {elsewhere[key]}"
-    near = difflib.get_close_matches(key, list(table), n=1)
+    near = difflib.get_close_matches(key, list(table), n=1) if len(key) <= 100 else []
     if near:
         return f"{msg} (did you mean {near[0]!r}?)"
     return f"{msg}; known: {', '.join(table)}"

@@ -18,11 +18,25 @@ class Problem:
     key: str | None  # dotted: model.activation, variant[1] ("relu, He").model.init, expect[0].metric
     message: str
 
+    def __post_init__(self) -> None:  # a message line stays readable whatever the file holds
+        object.__setattr__(self, "key", _cut(self.key, MAX_KEY))
+        object.__setattr__(self, "message", _cut(self.message, MAX_MESSAGE))
+
     def __str__(self) -> str:
         where = self.file or "<scenario>"
         if self.line is not None:
             where += f":{self.line}"
         return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+
+
+MAX_KEY = 120  # characters of a problem's dotted key, and of its message: every line under 500
+MAX_MESSAGE = 320
+
+
+def _cut(text: str | None, limit: int) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return f"{text[:limit - 40]}... ({len(text):,} characters)"
 
 
 class ScenarioError(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import difflib
 import re
 import tomllib
@@ -9,9 +10,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import tuisim
-from tuisim.data.keys import found
+from tuisim.data.keys import found, shorten
 
 from .errors import Problem, ScenarioError
+from .locate import too_deep
 from .model import Scenario
 from .report import Report
 from .sweep import apply_grid
@@ -19,6 +21,20 @@ from .validate import validate
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _TOML_END = re.compile(r"\s*\(at end of document\)\s*$")
+_TOML_TWICE = re.compile(r"Cannot declare (\(.*\)) twice", re.S)
+MAX_NESTING = 32  # arrays and inline tables inside each other; a scenario needs 3
+_NESTING_MESSAGE = (f"arrays or inline tables nested more than {MAX_NESTING} deep; a scenario needs at most a few "
+                    f"levels ([[variant]] with model.width = [64, 32])")
+
+
+def _declared_twice(m: re.Match) -> str:
+    """tomllib's "Cannot declare ('model',) twice" -> "[model] is declared twice" """
+    try:
+        keys = ast.literal_eval(m[1])
+        name = ".".join(k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else shorten(k) for k in keys)
+    except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
+        return "a table is declared twice"
+    return f"[{name}] is declared twice (a table is written once; [[{name}]] makes an array of tables)"
 
 
 def bundled_dir() -> Path:
@@ -74,10 +90,23 @@ def parse_scenario(text: str, path: Path | None = None, overrides: Sequence[str]
     paths and names the scenario. Raises ScenarioError with every problem."""
     path = Path(path) if path is not None else None
     label = file_label or (str(path) if path is not None else "<scenario>")
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ScenarioError([Problem(label, line, None, "contains a NUL byte: a scenario is a UTF-8 text file")])
+    deep = too_deep(text, MAX_NESTING)
+    if deep is not None:
+        raise ScenarioError([Problem(label, deep, None, _NESTING_MESSAGE)])
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ScenarioError([_syntax_problem(label, str(e))]) from None
+        raise ScenarioError([_syntax_problem(label, str(e), text)]) from None
+    except RecursionError:  # nesting the scan above missed
+        raise ScenarioError([Problem(label, None, None, _NESTING_MESSAGE)]) from None
+    except ValueError:  # an integer of over 4300 digits
+        m = re.search(r"\d{4000}", text)
+        line = text.count("\n", 0, m.start()) + 1 if m else None
+        raise ScenarioError([Problem(label, line, None, "an integer of thousands of digits: numbers in a scenario "
+                                                        "are below 2**63 in size")]) from None
     origins: dict[tuple, str] = {}
     report = Report(label, text, origins)
     for setting in overrides:
@@ -89,13 +118,14 @@ def parse_scenario(text: str, path: Path | None = None, overrides: Sequence[str]
     return validate(doc, report, path=path, name=name, source=text, base_dir=base_dir)
 
 
-def _syntax_problem(label: str, message: str) -> Problem:
+def _syntax_problem(label: str, message: str, source: str = "") -> Problem:
+    message = _TOML_TWICE.sub(_declared_twice, message)
     m = _TOML_POSITION.search(message)
     if m:
         text = message[: m.start()]
         return Problem(label, int(m[1]), None, f"TOML syntax error at column {m[2]}: {text}")
     text = _TOML_END.sub("", message)
-    return Problem(label, None, None, f"TOML syntax error at the end of the file: {text}")
+    return Problem(label, source.count("\n") + 1 if source else None, None, f"TOML syntax error at the end of the file: {text}")
 
 
 def parse_value(text: str) -> Any:

@@ -52,6 +52,17 @@ def key_lines(text: str) -> dict[tuple, int]:
     return out
 
 
+def too_deep(text: str, limit: int) -> int | None:
+    """The first line where arrays and inline tables nest more than `limit` deep, else None
+    (tomllib recurses once per level and ends in a RecursionError ~300 levels down)."""
+    state = _State()
+    for number, line in enumerate(text.splitlines(), start=1):
+        state.scan(line, 0)
+        if state.deepest > limit:
+            return number
+    return None
+
+
 def find_line(lines: dict[tuple, int], path: tuple) -> int | None:
     for n in range(len(path), 0, -1):
         if path[:n] in lines:
@@ -112,6 +123,7 @@ class _State:
     def __init__(self):
         self.string: str | None = None  # '"""' or "'''"
         self.depth = 0
+        self.deepest = 0
 
     def busy(self) -> bool:
         return self.string is not None or self.depth > 0
@@ -146,6 +158,7 @@ class _State:
                 continue
             if c in "[{":
                 self.depth += 1
+                self.deepest = max(self.deepest, self.depth)
             elif c in "]}":
                 self.depth = max(0, self.depth - 1)
             i += 1

@@ -166,7 +166,8 @@ def _range(report: Report, param: Param, values: dict, raw: dict, path: tuple) -
         if hi < lo:
             report.add(path + ("to",), f"to = {show(hi)} is below from = {show(lo)}: a step range goes up")
             return None
-        count = int(math.floor((hi - lo) / step + 1e-9)) + 1
+        span = (hi - lo) / step
+        count = int(math.floor(span + 1e-9)) + 1 if math.isfinite(span) else MAX_VALUES + 1
         if count > MAX_VALUES:
             report.add(path + ("step",), f"gives {count} values; at most {MAX_VALUES}")
             return None
@@ -177,6 +178,10 @@ def _range(report: Report, param: Param, values: dict, raw: dict, path: tuple) -
         raw_values = [lo * (hi / lo) ** (i / (num - 1)) for i in range(num)]
     else:
         raw_values = [lo + (hi - lo) * i / (num - 1) for i in range(num)]
+    if not all(math.isfinite(v) for v in raw_values):
+        report.add(path + ("to",), f"the range from {show(lo)} to {show(hi)} overflows: its values must be finite "
+                                   f"numbers")
+        return None
     raw_values = [float(f"{v:.12g}") for v in raw_values]
     if param.kind == "int":
         raw_values = [int(round(v)) for v in raw_values]
