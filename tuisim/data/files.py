@@ -153,7 +153,8 @@ def _exists(path: Path) -> None:
         if path.is_dir():
             where = "is a folder, not a file"
         elif path.exists():
-            where = "is not a regular file (a device, a pipe or a socket)"
+            where = "is not a regular file but a device, a pipe or a socket; the data must be a csv or npz file"
+            raise DatasetError(f"data file {str(path)!r} {where}", key="path")
         else:
             where = "does not exist"
         raise DatasetError(f"data file {str(path)!r} {where} (a relative path is relative to the scenario "

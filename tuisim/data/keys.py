@@ -102,6 +102,10 @@ def check_value(param: Param, value: Any) -> Any:
                 bad = _bad_number(v)
                 if bad is not None:
                     raise ValueProblem(bad, i)
+    if (getattr(param, "kind", None) == "name" and isinstance(value, str) and len(value) > 100
+            and param.choices and value not in param.choices):  # the registry's message would echo it whole
+        noun = getattr(param, "noun", None) or param.name
+        raise ValueProblem(f"unknown {noun} {shorten(value)}; known: {', '.join(param.choices)}")
     try:
         return param.check(value)
     except (OverflowError, RecursionError):
@@ -132,7 +136,7 @@ def found(value: Any) -> str:
         return f"the boolean {str(value).lower()}"
     if isinstance(value, int):
         digits = len(str(abs(value))) if value.bit_length() < 10_000 else None
-        if digits is None or digits > 30:
+        if digits is None or digits > 40:
             return f"an integer of {digits or 'thousands of'} digits"
         return f"the integer {value}"
     if isinstance(value, float):
@@ -141,7 +145,7 @@ def found(value: Any) -> str:
         n = len(value)
         return f"a list of {n} item{'s' if n != 1 else ''}" if n else "an empty list"
     if isinstance(value, dict):
-        return "a table"
+        return "a table" if value else "an empty table"
     return f"a {type(value).__name__}"
 
 
