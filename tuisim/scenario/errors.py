@@ -19,6 +19,8 @@ class Problem:
     message: str
 
     def __post_init__(self) -> None:  # a message line stays readable whatever the file holds
+        if self.file is not None and self.file.startswith("--"):  # a --set or --grid with a long value
+            object.__setattr__(self, "file", _cut(self.file, MAX_KEY))
         object.__setattr__(self, "key", _cut(self.key, MAX_KEY))
         object.__setattr__(self, "message", _cut(self.message, MAX_MESSAGE))
 
@@ -29,8 +31,8 @@ class Problem:
         return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
 
 
-MAX_KEY = 120  # characters of a problem's dotted key, and of its message: every line under 500
-MAX_MESSAGE = 320
+MAX_KEY = 100  # characters of a problem's dotted key (and --set origin), and of its message: every line
+MAX_MESSAGE = 280  # under 500
 
 
 def _cut(text: str | None, limit: int) -> str | None:

@@ -75,10 +75,13 @@ def load_scenario(path_or_name: str | Path, overrides: Sequence[str] = (), grid:
     given = Path(path_or_name).expanduser()
     label = str(path_or_name) if given.is_file() else path.name
     try:
-        text = path.read_bytes().decode("utf-8")
+        data = path.read_bytes()
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise ScenarioError([Problem(label, None, None, f"is not UTF-8 text (byte {e.start}); TOML files are "
-                                                        f"UTF-8")]) from None
+        line = data.count(b"\n", 0, e.start) + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise ScenarioError([Problem(label, line, None, f"is not UTF-8 text (byte {e.start}, column {column}); "
+                                                        f"TOML files are UTF-8")]) from None
     except OSError as e:
         raise ScenarioError([Problem(label, None, None, f"cannot be read: {e.strerror}")]) from None
     return parse_scenario(text, path, overrides, file_label=label, grid=grid)
@@ -132,7 +135,7 @@ def parse_value(text: str) -> Any:
     """A --set value as a TOML value (30, 0.01, true, [64, 32], "x"), else the bare text."""
     try:
         return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError):  # (nested ~300 deep; 4300+ digits)
         return text.strip()
 
 

@@ -169,7 +169,8 @@ def _range(report: Report, param: Param, values: dict, raw: dict, path: tuple) -
         span = (hi - lo) / step
         count = int(math.floor(span + 1e-9)) + 1 if math.isfinite(span) else MAX_VALUES + 1
         if count > MAX_VALUES:
-            report.add(path + ("step",), f"gives {count} values; at most {MAX_VALUES}")
+            many = f"{count:,}" if count < 10**12 else "more than 10**12"
+            report.add(path + ("step",), f"gives {many} values; at most {MAX_VALUES}")
             return None
         raw_values = [lo + i * step for i in range(count)]
     elif num == 1:
