@@ -1,7 +1,7 @@
 """The validator never raises anything but ScenarioError: thousands of files mutated from
 the bundled scenarios (lines deleted and duplicated, values swapped for other TOML values:
-nan, inf, huge integers, long texts, deep nesting, wrong types, unicode; truncation), each
-validated in-process. Every problem must be one readable line naming a key or a line.
+nan, inf, huge integers, long texts, deep nesting, wrong types, unicode; truncation), one in
+four with --set and --grid overrides, each validated in-process. Every problem must be one readable line naming a key or a line.
 
 Seeded, so a failure names the case that reproduces it. TUISIM_FUZZ_CASES=20000 runs more
 (the default keeps the test under ~20 s on 2 cores); TUISIM_FUZZ_SEED picks another seed.
@@ -97,10 +97,30 @@ def mutate(text: str, rng: random.Random) -> str:
     return "\n".join(lines) + rng.choice(["\n", ""])
 
 
-def check(text: str, path: Path, case: int) -> str:
+_SET_KEYS = ["steps", "seed", "seeds", "model.depth", "model.width", "train.lr", "train.betas", "data.noise",
+             "data.path", "variant.0.model.depth", "variant.9.train.lr", "expect.0.below", "sweep.axis.0.to",
+             "model", "x.y.z", "variant.x", "", "model.depth.x"]
+_GRID_KEYS = ["model.depth", "train.lr", "data.noise", "seed", "variant.0.train.lr", "variant.99.model.depth",
+              "steps", "model.activation", "x"]
+
+
+def overrides(rng: random.Random) -> tuple[list[str], list[str]]:
+    """--set and --grid settings, valid or not, for one case in four."""
+    if rng.randrange(4):
+        return [], []
+    sets = [f"{rng.choice(_SET_KEYS)}={random_value(rng)}" for _ in range(rng.randrange(3))]
+    grid = []
+    for _ in range(rng.randrange(2)):
+        values = rng.choice([random_value(rng), f"{random_value(rng)}:{random_value(rng)}:{random_value(rng)}",
+                             f"{random_value(rng)},{random_value(rng)}", "1e-4:1:9:log", "1:inf:3", "nan,1"])
+        grid.append(f"{rng.choice(_GRID_KEYS)}={values}")
+    return sets, grid
+
+
+def check(text: str, path: Path, case: int, sets: list[str] = (), grid: list[str] = ()) -> str:
     """Validate one text; returns 'ok' or 'error'; fails the test on anything else."""
     try:
-        parse_scenario(text, path)
+        parse_scenario(text, path, sets, grid=grid)
         return "ok"
     except ScenarioError as e:
         out = str(e)
@@ -109,11 +129,13 @@ def check(text: str, path: Path, case: int) -> str:
         for line in out.splitlines():
             assert len(line) < MAX_LINE, f"case {case}: a {len(line)}-character line: {line[:300]}"
         for p in e.problems:
-            assert p.line is not None or p.key, f"case {case}: a problem with neither line nor key: {p}"
+            assert p.line is not None or p.key or p.file.startswith(("--set ", "--grid ")), \
+                f"case {case}: a problem with neither line, key nor override: {p}"
             assert p.message, f"case {case}: an empty message"
         return "error"
     except Exception as e:  # pragma: no cover - what the test is for
         pytest.fail(f"case {case} (TUISIM_FUZZ_SEED={SEED}): {type(e).__name__}: {str(e)[:500]}\n"
+                    f"--set {[x[:200] for x in sets]} --grid {[x[:200] for x in grid]}\n"
                     f"--- the file (first 3000 characters) ---\n{text[:3000]}")
 
 
@@ -124,7 +146,8 @@ def test_mutated_scenarios_give_only_scenario_errors():
     start = time.perf_counter()
     for case in range(CASES):
         path, text = SOURCES[rng.randrange(len(SOURCES))]
-        counts[check(mutate(text, rng), path, case)] += 1
+        mutated = mutate(text, rng)
+        counts[check(mutated, path, case, *overrides(rng))] += 1
     elapsed = time.perf_counter() - start
     print(f"\nfuzz: {CASES} cases (seed {SEED}), {counts['error']} ScenarioErrors, {counts['ok']} valid, "
           f"0 other exceptions, {elapsed:.1f} s")
