@@ -107,7 +107,12 @@ def _positive(text: str) -> int:
     return v
 
 
+_PROCESS = False  # main() runs as the process's command (not called in-process, as the tests do)
+
+
 def main(argv: list[str] | None = None) -> int:
+    global _PROCESS
+    _PROCESS = argv is None  # the process's own command line: it ends with the command
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return _main(argv)
@@ -115,6 +120,16 @@ def main(argv: list[str] | None = None) -> int:
         # Ctrl-C: 130; SIGTERM (headless runs raise it as Terminated): 143, as the shells report them
         signum = getattr(exc, "signum", 2)
         print("interrupted" if signum == 2 else "terminated", file=sys.stderr)
+        if _PROCESS:
+            # end here: CPython may otherwise re-kill itself with SIGINT at exit (exit -2, not
+            # 130) when the KeyboardInterrupt passed through an extension's code while loading
+            # the engine; the run's files are closed by now
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except Exception:  # noqa: BLE001 - a closed pipe: nothing more to say
+                    pass
+            os._exit(128 + int(signum))
         return 128 + int(signum)
     except Exception as exc:  # bad input must never end in a traceback
         from tuisim.errors import user_message
@@ -204,8 +219,9 @@ def _run(args) -> int:
         return 0
     from tuisim.run.headless import run_headless
 
+    # as the process's command, signals after the first (or after the end) stay ignored until it exits
     _, results = run_headless(scenario, out_dir=args.out, record_every=args.every, check=args.check, seed=args.seed,
-                              threads=args.threads)
+                              threads=args.threads, keep_signals=_PROCESS)
     if args.out:
         print(f"\nwrote {args.out}/steps.jsonl, steps.csv and summary.json", file=sys.stderr)
     return 1 if any(not r.passed for r in results) else 0

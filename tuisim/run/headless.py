@@ -47,6 +47,11 @@ class Signals:
             signal.signal(s, h)
         self._old = {}
 
+    def ignore(self) -> None:
+        """From now on SIGINT and SIGTERM do nothing, to the end of the process."""
+        for s in self._old:
+            signal.signal(s, signal.SIG_IGN)
+
     def exception(self) -> KeyboardInterrupt:
         return Terminated() if self.got == signal.SIGTERM else KeyboardInterrupt()
 
@@ -201,11 +206,14 @@ def _range(spread, fmt) -> str:
 
 def run_headless(scenario, *, out_dir=None, record_every: int = 1, check: bool = False, seed: int | None = None,
                  stdout=None, stderr=None, quiet: bool = False, threads: int | None = None,
-                 ) -> tuple[ScenarioRun, list[CheckResult]]:
+                 keep_signals: bool = False) -> tuple[ScenarioRun, list[CheckResult]]:
     """Run every variant to the end. Ctrl-C (SIGINT) or SIGTERM stops early and still
     writes what was done, each record once, with summary.json marked interrupted; it is
     then raised (KeyboardInterrupt, or Terminated for SIGTERM). Signals are ignored from
-    the first one on, so a second one does not disturb the writing."""
+    the first one on, so a second one does not disturb the writing. `keep_signals`
+    (for a process that ends with the run: the command line) leaves them ignored after
+    it returns, so that a signal while the process exits changes neither its files
+    nor its exit code."""
     stdout = stdout or sys.stdout
     signals = Signals().install()
     signals.hold()  # until the writer exists: a signal meanwhile still gets a summary.json
@@ -276,7 +284,10 @@ def run_headless(scenario, *, out_dir=None, record_every: int = 1, check: bool =
             for c in results:
                 print("  " + c.line(), file=stdout)
     finally:
-        signals.restore()
+        if keep_signals:  # SIG_IGN, not a Python handler: the interpreter resets those as it exits
+            signals.ignore()
+        else:
+            signals.restore()
     if interrupted is not None:
         raise interrupted
     return session, results
