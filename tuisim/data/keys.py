@@ -97,7 +97,7 @@ def check_value(param: Param, value: Any) -> Any:
         bad = _bad_number(value)
         if bad is not None:
             raise ValueProblem(bad)
-        if isinstance(value, list):
+        if isinstance(value, list) and param.kind != "list":  # (a sweep's values: each checked by its key)
             for i, v in enumerate(value):
                 bad = _bad_number(v)
                 if bad is not None:
