@@ -27,14 +27,31 @@ _NESTING_MESSAGE = (f"arrays or inline tables nested more than {MAX_NESTING} dee
                     f"levels ([[variant]] with model.width = [64, 32])")
 
 
+_TOML_IMMUTABLE = re.compile(r"Cannot mutate immutable namespace (\((?:'[^']*'|\"(?:[^\"\\]|\\.)*\"|[^()'\"])*\))",
+                             re.S)
+
+
+def _dotted(keys: str) -> str | None:
+    """tomllib's key tuple "('sweep', 'axis')" -> "sweep.axis", or None"""
+    try:
+        parts = ast.literal_eval(keys)
+        return ".".join(k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else shorten(k) for k in parts)
+    except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
+        return None
+
+
 def _declared_twice(m: re.Match) -> str:
     """tomllib's "Cannot declare ('model',) twice" -> "[model] is declared twice" """
-    try:
-        keys = ast.literal_eval(m[1])
-        name = ".".join(k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else shorten(k) for k in keys)
-    except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
+    name = _dotted(m[1])
+    if name is None:
         return "a table is declared twice"
     return f"[{name}] is declared twice (a table is written once; [[{name}]] makes an array of tables)"
+
+
+def _immutable(m: re.Match) -> str:
+    name = _dotted(m[1])
+    what = f"{name} is" if name else "it is"
+    return f"{what} already a value (an array or inline table), so a table header cannot add to it"
 
 
 def bundled_dir() -> Path:
@@ -123,6 +140,9 @@ def parse_scenario(text: str, path: Path | None = None, overrides: Sequence[str]
 
 def _syntax_problem(label: str, message: str, source: str = "") -> Problem:
     message = _TOML_TWICE.sub(_declared_twice, message)
+    message = _TOML_IMMUTABLE.sub(_immutable, message)
+    message = message.replace("Cannot overwrite a value", "a key is set twice, or a key and a table share a "
+                                                           "name (each key is set once)")
     m = _TOML_POSITION.search(message)
     if m:
         text = message[: m.start()]
