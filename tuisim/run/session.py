@@ -191,9 +191,9 @@ class ScenarioRun:
                         all_done.set()
 
         workers = [threading.Thread(target=work, name=f"tuisim-train-{k}", daemon=True) for k in range(threads)]
-        for w in workers:
-            w.start()
         try:
+            for w in workers:  # in the try: a Ctrl-C between two starts still stops the first
+                w.start()
             while not all_done.wait(every):
                 if should_stop is not None and should_stop():
                     stop.set()
