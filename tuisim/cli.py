@@ -206,13 +206,27 @@ def _open(name: str | None, args) -> int:
     return 0
 
 
+def _terminated(signum, frame):
+    exc = KeyboardInterrupt()
+    exc.signum = signum  # main exits 128 + signum
+    raise exc
+
+
 def _run(args) -> int:
+    import signal
+
+    # as the process's command: SIGTERM stops as Ctrl-C does (exit 143), also before the
+    # headless run installs its own handlers (while the scenario and the data load)
+    old_term = signal.signal(signal.SIGTERM, _terminated) if _PROCESS else None
     from tuisim.scenario import load_scenario
 
     overrides = list(args.overrides) + ([f"seeds={args.seeds}"] if args.seeds else [])
     scenario = load_scenario(args.scenario, overrides)
     if not args.headless and _interactive() and _app_available() and not args.out and not args.check:
         from tuisim.app.factory import make_app
+
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)  # the app's as before
 
         app = make_app(scenario, fps=args.fps, screenshots=args.screenshots, seed=args.seed, threads=args.threads)
         app.run()
