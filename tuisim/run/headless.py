@@ -155,11 +155,11 @@ def summary_table(session: ScenarioRun) -> str:
     """A row per variant: its final numbers (evaluated on the whole train and test sets);
     with several seeds, the median, and beneath it the [min, max] across the seeds."""
     several = len(session.seeds) > 1
+    fmt = {"g": _g, "pct": _pct}
     head = ("variant", "seeds" if several else "status", "steps") + tuple(c[1] for c in COLUMNS) + ("time",)
     rows = [head]
     for g in session.groups:
         s = g.summary()
-        fmt = {"g": _g, "pct": _pct}
         if not several:
             r = s["runs"][0]
             status = r["status"] if not r["diverged"] else f"diverged@{r['diverged_at']}"
@@ -265,11 +265,11 @@ def run_headless(scenario, *, out_dir=None, record_every: int = 1, check: bool =
                 writer.flush()
                 summary = {
                     "scenario": scenario.name, "title": scenario.title, "seed": session.seed, "seeds": session.seeds,
-                    "interrupted": None, "wall_time": time.perf_counter() - t0,
+                    "interrupted": interrupted is not None or signals.got is not None,
+                    "wall_time": time.perf_counter() - t0,
                     "variants": [g.summary() for g in session.groups],
                     "checks": [check_record(c) for c in results],
                 }
-                summary["interrupted"] = interrupted is not None or signals.got is not None
                 writer.close(summary)
         except BaseException:
             signals.restore()

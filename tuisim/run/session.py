@@ -9,7 +9,6 @@ chunk of steps releases the GIL, so they train on threads side by side: `threads
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 from dataclasses import dataclass, field
@@ -19,17 +18,10 @@ import numpy as np
 from tuisim.data import load_dataset
 
 from .checks import CheckResult, check_expect
+from .cores import available_cores
 from .variant_run import DIVERGED, VariantRun
 
 CHUNK_SECONDS = 0.02  # a worker thread's compiled call: long enough to amortise Python, short enough to stop
-
-
-def available_cores() -> int:
-    """The cores this process may run on (the affinity mask where there is one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
 
 
 @dataclass
@@ -86,7 +78,7 @@ class ScenarioRun:
                  record_every: int = 1, histograms: int = 0, threads: int | None = None, perturb: float = 0.0):
         self.scenario = scenario
         self.seed = scenario.seed if seed is None else seed
-        n = getattr(scenario, "seeds", 1) if seeds is None else seeds
+        n = scenario.seeds if seeds is None else seeds
         self.seeds = [self.seed + k for k in range(max(1, int(n)))]
         self.threads = available_cores() if threads is None else max(1, int(threads))
         datasets: dict[tuple, object] = {}

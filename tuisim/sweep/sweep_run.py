@@ -7,11 +7,12 @@ and `progress()` the counts and the ETA. `stop()` may be called from another thr
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from pathlib import Path
 from typing import Iterator
+
+from tuisim.run.cores import available_cores
 
 from .expects import SweepCheck, check_sweep
 from .local import InProcess, LocalPool
@@ -23,10 +24,7 @@ from .view import SweepResults
 
 def default_workers() -> int:
     """One worker per core this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
+    return available_cores()
 
 
 class SweepRun:
