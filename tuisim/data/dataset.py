@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .confine import Refused, check_read
 from .errors import DatasetError
 from .keys import check_data_keys, resolve_data
 from .registry import DATASETS
@@ -119,6 +120,10 @@ def _file(spec: Mapping[str, Any], base_dir: Path | None) -> Path:
     path = Path(spec["path"]).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
+    try:
+        check_read(path)  # under `tuisim serve`: only files inside the served folder
+    except Refused as e:
+        raise DatasetError(f"data file {e}", key="path") from None
     return path
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import tuisim
+from tuisim.data import confine
 from tuisim.data.keys import found, shorten
 
 from .errors import Problem, ScenarioError
@@ -88,7 +89,9 @@ def find_scenario(name: str | Path) -> Path:
 def load_scenario(path_or_name: str | Path, overrides: Sequence[str] = (), grid: Sequence[str] = ()) -> Scenario:
     """Find, read and validate a scenario, with `--set` overrides and `--grid` axes (see
     sweep.apply_grid). Raises ScenarioError with every problem."""
+    _confined(path_or_name, bundled_name=True)  # under `tuisim serve`, before looking at the file system
     path = find_scenario(path_or_name)
+    _confined(path)
     given = Path(path_or_name).expanduser()
     label = str(path_or_name) if given.is_file() else path.name
     try:
@@ -102,6 +105,22 @@ def load_scenario(path_or_name: str | Path, overrides: Sequence[str] = (), grid:
     except OSError as e:
         raise ScenarioError([Problem(label, None, None, f"cannot be read: {e.strerror}")]) from None
     return parse_scenario(text, path, overrides, file_label=label, grid=grid)
+
+
+def _confined(path_or_name: str | Path, bundled_name: bool = False) -> None:
+    """Under `tuisim serve`: a ScenarioError for a file outside the served folder (a bare
+    bundled name passes when `bundled_name`: find_scenario then finds the file, checked next)."""
+    confinement = confine.active()
+    if confinement is None:
+        return
+    given = Path(path_or_name).expanduser()
+    if bundled_name and len(given.parts) == 1 and ((given.stem if given.suffix == ".toml" else given.name)
+                                                   in {p.stem for p in bundled_scenarios()}):
+        return
+    try:
+        confinement.check_read(given)
+    except confine.Refused as e:
+        raise ScenarioError([Problem(str(path_or_name), None, None, e.reason)]) from None
 
 
 def parse_scenario(text: str, path: Path | None = None, overrides: Sequence[str] = (), *,
