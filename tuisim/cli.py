@@ -9,6 +9,7 @@
                                 terminal, else headless (--grid k=v1,v2, --workers N, --scheduler
                                 ADDRESS|local, --out DIR, --resume, --quick, --check, --headless)
     tuisim bench                time the engine against the NumPy reference
+    tuisim serve [FOLDER|FILE]  serve the app to a browser on localhost; it opens files only inside FOLDER
 """
 
 from __future__ import annotations
@@ -89,8 +90,12 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--headless", action="store_true", help="no app: progress on stderr, the map as a table on stdout")
     w.add_argument("--fps", type=float, default=10.0, help="display refreshes per second in the app (default 10)")
     w.add_argument("--screenshots", metavar="DIR", help="where the app saves screenshots (default: here)")
-    s = sub.add_parser("serve", help="serve the app to a browser on localhost (textual-serve)")
-    s.add_argument("scenario", nargs="?")
+    s = sub.add_parser("serve", help="serve the app to a browser on localhost (textual-serve), opening files only "
+                                     "inside the served folder")
+    s.add_argument("scenario", nargs="?", metavar="FOLDER|FILE|NAME",
+                   help="the folder to serve (default: here), or a scenario to open on (serving here, or the "
+                        "scenario's folder when it is not inside here)")
+    s.add_argument("--root", metavar="FOLDER", help="with a scenario: the folder to serve")
     s.add_argument("--port", type=int, default=8000)
     return p
 
@@ -171,7 +176,7 @@ def _main(argv: list[str]) -> int:
     if args.command == "serve":
         from tuisim.app.serve import serve
 
-        return serve(args.scenario, args.port)
+        return serve(args.scenario, args.port, args.root)
     return 2
 
 

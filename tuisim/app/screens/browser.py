@@ -11,9 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Markdown, OptionList, Static
+from textual.widgets import DirectoryTree, Footer, Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tuisim.data import confine
 from tuisim.scenario import ScenarioError, bundled_scenarios, load_scenario
 
 # The groups of LESSONS.md
@@ -94,6 +95,20 @@ def _describe(v) -> str:
 SWEEP = "sweep:"  # the option id of a sweep: "sweep:NAME"
 
 
+class ServedFolder(DirectoryTree):
+    """Under `tuisim serve`: the served folder's scenario files and folders, nothing above it
+    (it is the tree's root) and nothing its confinement refuses (hidden names, symlinks out
+    of it, devices and pipes)."""
+
+    def __init__(self, confinement: confine.Confinement, **kwargs) -> None:
+        super().__init__(confinement.root, **kwargs)
+        self.confinement = confinement
+
+    def filter_paths(self, paths):
+        return [p for p in paths if not p.name.startswith(".") and self.confinement.allows(p)
+                and (p.suffix == ".toml" and p.is_file() or p.is_dir())]
+
+
 class BrowserScreen(Screen):
     KIND = "browser"
     BINDINGS = [
@@ -114,8 +129,14 @@ class BrowserScreen(Screen):
             with VerticalScroll(id="preview"):
                 yield Markdown(id="preview-md")
         with Vertical(id="open-file"):
-            yield Static("Open a scenario file (enter opens, esc cancels):")
-            yield Input(placeholder="path/to/scenario.toml or a bundled name", id="path")
+            served = confine.active()
+            if served is None:
+                yield Static("Open a scenario file (enter opens, esc cancels):")
+                yield Input(placeholder="path/to/scenario.toml or a bundled name", id="path")
+            else:  # tuisim serve: what the served folder holds, or a path inside it
+                yield Static("The served folder: enter opens a scenario, tab types a path, esc cancels")
+                yield ServedFolder(served, id="served")
+                yield Input(placeholder="a scenario file inside the served folder, or a bundled name", id="path")
         yield Footer()
 
     def _options(self) -> list:
@@ -202,11 +223,17 @@ class BrowserScreen(Screen):
 
     def action_open_file(self) -> None:
         self.add_class("-open-file")
-        self.query_one("#path", Input).focus()
+        served = self.query(ServedFolder)
+        (served.first() if served else self.query_one("#path", Input)).focus()
 
     def action_close_file(self) -> None:
         self.remove_class("-open-file")
         self.query_one(OptionList).focus()
+
+    @on(DirectoryTree.FileSelected, "#served")
+    def _open_served(self, event: DirectoryTree.FileSelected) -> None:
+        self.action_close_file()
+        self.app.open_scenario(str(event.path))
 
     @on(Input.Submitted, "#path")
     def _open_path(self, event: Input.Submitted) -> None:

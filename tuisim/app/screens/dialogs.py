@@ -1,4 +1,4 @@
-"""Small modal screens: the help screen and the error screen."""
+"""Small modal screens: the help screen and the error screen; what screens share to report."""
 
 from __future__ import annotations
 
@@ -103,3 +103,16 @@ def report_worker_failure(screen, event, group: str, what: str, status) -> None:
     text = failure_text(event.worker.error)
     status.error = f"the {what} stopped: {text}"
     screen.notify(text, title=f"The {what} stopped", severity="error", timeout=15)
+
+
+def writable(screen, directory) -> bool:
+    """Whether the app may write in `directory` (an export, a screenshot): always, except under
+    `tuisim serve` outside the served folder, which the screen then says in a notification."""
+    from tuisim.data.confine import Refused, check_write
+
+    try:
+        check_write(directory)
+    except Refused as e:
+        screen.notify(f"not written: {e}", title="Outside the served folder", severity="error", timeout=15)
+        return False
+    return True

@@ -18,7 +18,7 @@ from tuisim.scenario import ScenarioError, parse_scenario
 from .. import messages as m
 from ..driver import Driver, export_summary, speed_label
 from ..format import num
-from .dialogs import report_worker_failure
+from .dialogs import report_worker_failure, writable
 from ..widgets.grad_bars import GradBars, QUANTITIES
 from ..widgets.health_table import HealthTable
 from ..widgets.heat_strip import HeatStrip
@@ -361,6 +361,8 @@ class RunScreen(Screen):
 
     def action_screenshot(self) -> None:
         directory = Path(getattr(self.app, "screenshot_dir", None) or Path.cwd())
+        if not writable(self, directory):
+            return
         directory.mkdir(parents=True, exist_ok=True)
         step = self.driver.step if self.driver else 0
         name = f"tuisim-{self.scenario.name}-step{step}"
@@ -377,6 +379,8 @@ class RunScreen(Screen):
             self.notify("nothing to export yet", severity="warning")
             return
         directory = Path(getattr(self.app, "export_dir", None) or Path.cwd())
+        if not writable(self, directory):
+            return
         sc, driver = self.scenario, self.driver
 
         def export(session) -> str:

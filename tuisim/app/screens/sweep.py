@@ -25,7 +25,7 @@ from tuisim.scenario import ScenarioError
 from .. import messages as m
 from ..sweep_driver import SweepDriver, SweepSpec
 from ..sweep_map import MapData, MapLayout, carry_cursor, chance_of, measure_title
-from .dialogs import report_worker_failure
+from .dialogs import report_worker_failure, writable
 from ..widgets.cell_info import CellInfo, summarize
 from ..widgets.heatmap import Heatmap
 from ..widgets.lesson import SweepAbout
@@ -313,6 +313,8 @@ class SweepScreen(Screen):
 
     def action_screenshot(self) -> None:
         directory = Path(getattr(self.app, "screenshot_dir", None) or Path.cwd())
+        if not writable(self, directory):
+            return
         directory.mkdir(parents=True, exist_ok=True)
         name = f"tuisim-sweep-{self.spec.plan(self.quick).scenario.name}"
         path = directory / f"{name}.svg"
