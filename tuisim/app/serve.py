@@ -86,10 +86,11 @@ def serve(scenario: str | None = None, port: int = 8000, root: str | None = None
             try:
                 load_scenario(scenario)  # its problems (a data file outside the folder too): exit 2 before serving
             except ScenarioError as e:
-                if any(p.message.find("is outside the served folder") >= 0 for p in e.problems):
+                print(e, file=sys.stderr)
+                if any("is outside the served folder" in p.message for p in e.problems):
                     print("(tuisim serve FILE --root FOLDER serves a folder that holds the scenario and its data)",
                           file=sys.stderr)
-                raise
+                return e.exit_status
     print(f"serving tuisim on http://localhost:{port} (Ctrl-C stops)\n"
           f"the app opens files only inside {folder} (and the bundled lessons): its students can read every "
           f"scenario and data file in it, and its exports are written there", file=sys.stderr)
