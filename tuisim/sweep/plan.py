@@ -4,6 +4,9 @@ its grid, and one task per cell and seed, every point validated before anything 
 Each point is the scenario with the point's axis values applied as `--set` overrides
 (after the command line's own --set), so a point means exactly what
 `tuisim run FILE --set key=value ...` means, and is checked the same way.
+
+Data read from the user's csv or npz file is loaded here, once per file and seed, and
+travels with the tasks (`Task.dataset`): the workers never open the file.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from tuisim.data import DATASETS, load_dataset
 from tuisim.scenario import Problem, Scenario, ScenarioError, load_scenario, parse_scenario
 from tuisim.scenario.locate import key_lines
 from tuisim.scenario.sweep import Sweep
@@ -32,6 +36,10 @@ class SweepPlan:
     measure: MeasureSpec
     overrides: tuple[str, ...] = ()
     quick: bool = False
+    # how the command line asked for it (`tuisim sweep NAME --grid ... --seeds N`), to say how to resume it
+    name: str = ""
+    grid_settings: tuple[str, ...] = ()
+    seeds_option: int | None = None
 
     def scenario_at(self, cell: tuple[int, ...]) -> Scenario:
         """The scenario of a cell, loaded as `tuisim run FILE --set ...` loads it (every variant):
@@ -66,7 +74,8 @@ def load_sweep(name: str | Path | Scenario, overrides: Sequence[str] = (), grid:
     g = Grid(scenario, sweep)
     measure = MeasureSpec.of(sweep)
     tasks = _tasks(scenario, g, measure, tuple(overrides), label, _axis_origins(scenario, grid, label))
-    return SweepPlan(scenario, sweep, g, tasks, measure, tuple(overrides), quick)
+    given = str(name) if not isinstance(name, Scenario) else str(scenario.path or scenario.name)
+    return SweepPlan(scenario, sweep, g, tasks, measure, tuple(overrides), quick, given, tuple(grid), seeds)
 
 
 def _axis_origins(scenario: Scenario, grid: Sequence[str], label: str) -> dict[str, tuple[str, int | None]]:
@@ -97,6 +106,7 @@ def _tasks(scenario: Scenario, grid: Grid, measure: MeasureSpec, overrides: tupl
     if problems:
         raise ScenarioError(_point_problems(problems, origins))
     tasks = []
+    datasets: dict[tuple, object] = {}
     for seed in grid.seeds:
         for cell in cells:
             sc = points[tuple(grid.overrides(cell))]
@@ -106,8 +116,21 @@ def _tasks(scenario: Scenario, grid: Grid, measure: MeasureSpec, overrides: tupl
                                       seeds=1)
             key = _key(grid.point(cell), variant, sc.steps, seed, measure)
             tasks.append(Task(id=len(tasks), cell=cell, variant=variant.label, seed=seed, scenario=one,
-                              measure=measure, key=key, cost=_cost(one)))
+                              measure=measure, key=key, cost=_cost(one),
+                              dataset=_file_dataset(datasets, one, variant, seed)))
     return tasks
+
+
+def _file_dataset(loaded: dict, scenario: Scenario, variant, seed: int):
+    """The dataset of a csv / npz file, as the run at this seed uses it (loaded once per file
+    and seed, shared by the tasks), so that it travels with the task; None for generated data."""
+    kind = DATASETS.get(variant.data.get("name"))
+    if kind is None or not kind.from_file:
+        return None
+    key = (repr(sorted(variant.data.items())), str(scenario.base_dir), seed)
+    if key not in loaded:
+        loaded[key] = load_dataset(variant.data, seed, scenario.base_dir)
+    return loaded[key]
 
 
 def _point_scenario(scenario: Scenario, overrides: tuple[str, ...], label: str) -> Scenario:

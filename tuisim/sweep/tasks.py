@@ -1,6 +1,9 @@
 """One run of a sweep as an independent task, and the small result it returns.
 
-A `Task` holds the point's scenario reduced to one variant, the seed and the measure;
+A `Task` holds the point's scenario reduced to one variant, the seed and the measure,
+and, when the data comes from the user's csv or npz file, the dataset the client
+loaded from it (split for the task's seed): a worker never opens the file, so workers
+on other machines need tuisim installed, not the file at the same path.
 `execute(task)` runs it in whatever process it lands in (a local worker, a Dask
 worker, or this process) and returns a `Result` of a few numbers: never the records.
 `warm_up()` loads the compiled engine once per worker process, so tasks do not pay
@@ -76,19 +79,25 @@ class Task:
     key: str
     cost: float = 1.0  # relative cost estimate (for the ETA)
     attempts: int = field(default=1, compare=False)
+    # the data of a csv / npz dataset, loaded and split by the client (tuisim.data.Dataset; shared
+    # by the tasks of the same data and seed); None: the worker generates it from the seed
+    dataset: Any = field(default=None, compare=False, repr=False)
 
     def result(self, **fields) -> Result:
         return Result(task=self.id, cell=self.cell, variant=self.variant, seed=self.seed, key=self.key,
                       attempts=self.attempts, **fields)
 
     def run(self) -> Result:
-        from tuisim.run.session import ScenarioRun
+        from tuisim.run.variant_run import VariantRun
 
         from .measures import measure_value
 
-        session = ScenarioRun(self.scenario, seed=self.seed, seeds=1, threads=1)
-        session.run(chunk=1_000_000)
-        (run,) = session.runs
+        # what ScenarioRun(scenario, seed=seed, seeds=1, threads=1).run() does with its one run,
+        # on the dataset shipped with the task when there is one
+        (variant,) = self.scenario.variants
+        run = VariantRun(self.scenario, variant, seed=self.seed, dataset=self.dataset)
+        while not run.finished:
+            run.advance(1_000_000)
         return self.result(value=measure_value(run, self.measure), diverged=run.status == "diverged",
                            steps=run.step, train_time=run.wall_time)
 
