@@ -248,7 +248,7 @@ def _run(args) -> int:
 
 def _sweep(args) -> int:
     from tuisim.sweep import SweepError, SweepRun, load_sweep
-    from tuisim.sweep.headless import run_sweep_headless
+    from tuisim.sweep.headless import CLUSTER_LOST, run_sweep_headless
 
     if args.resume and not args.out:
         raise SweepError("--resume continues the sweep written to --out DIR: give --out")
@@ -268,9 +268,9 @@ def _sweep(args) -> int:
         return getattr(app, "return_code", 0) or 0
     plan = load_sweep(args.scenario, args.overrides, args.grid, quick=args.quick, seeds=args.seeds)
     sweep = SweepRun(plan, workers=args.workers, scheduler=args.scheduler, out_dir=args.out, resume=args.resume)
-    results = run_sweep_headless(sweep, check=args.check)
-    if args.out:
-        print(f"\nwrote {args.out}/sweep.csv and sweep.json", file=sys.stderr)
+    results = run_sweep_headless(sweep, check=args.check)  # says what it wrote, and how to resume
+    if sweep.lost is not None:
+        return CLUSTER_LOST  # 3: the cluster was lost; the map is incomplete
     failed_runs = any(r.status != "ok" for r in sweep.results.results)
     return 1 if failed_runs or any(not c.passed and not c.skipped for c in results) else 0
 

@@ -105,3 +105,34 @@ def test_comparisons_and_skips(made_up):
     assert c.passed and c.line().startswith("PASS  argmax along variant = 'relu'")
     c = check_sweep_expect(expect(at=(("train.lr", 0.5),), below=1), made_up)
     assert c.skipped and c.line().startswith("SKIP") and "train.lr = 0.5 is not in this grid" in c.text
+
+
+def test_claims_are_judged_only_on_complete_cells():
+    """A map cut short (seed-major: every cell at seed 5 but lr 0.1 at depth 3, then lr 0.001
+    and 0.01 at seed 6): a claim that reads a cell with a seed missing is not judged, and is
+    not a pass; one whose cells are all complete is judged as on the full map."""
+    plan = load_sweep(TINY)
+    value = lambda t: (t.cell[1] - t.cell[0]) * (1 if t.variant == "tanh" else 2)  # noqa: E731
+    cut = fill(plan, value, skip=lambda t: t.cell[1] == 2 and (t.seed == 6 or t.cell[0] == 1))
+    assert cut.missing()[0, 2, 0] == 1 and cut.missing()[1, 2, 0] == 2 and (cut.missing()[:, :2, :] == 0).all()
+    judged = check_sweep_expect(expect(at=(("train.lr", 0.01),), above=-1e9), cut)  # lr 0.01 at both depths
+    assert judged.passed and judged.value == pytest.approx(0.5) and not judged.missing
+    # the full map's argmax is lr 0.1; with the cells that ran (NaN left out) it would be 0.01 at depth 3
+    c = check_sweep_expect(expect(quantity="argmax", axis="train.lr", below=0.05, at=(("model.depth", 3),)), cut)
+    assert c.missing == "1 of the 3 cells it reads has runs missing"
+    assert c.value is None and not c.passed and not c.skipped
+    assert c.line() == "MISSING  tanh: argmax along train.lr at model.depth=3: not judged: 1 of the 3 cells it " \
+                       "reads has runs missing"
+    c = check_sweep_expect(expect(quantity="argmax", axis="train.lr", above=0.005), cut)
+    assert c.missing == "2 of the 6 cells it reads have runs missing" and not c.passed
+    c = check_sweep_expect(expect(at=(("model.depth", 2), ("train.lr", 0.1)), above=-1e9), cut)
+    assert c.missing == "its cell has runs missing" and not c.passed  # one seed of two is there
+    c = check_sweep_expect(expect(at=(("train.lr", 0.001),), relative_at=(("train.lr", 0.1),), below=1e9), cut)
+    assert c.missing == "2 of the 4 cells it reads have runs missing" and not c.passed
+    # a failed run completes its cell: the claim is judged on the seeds that gave a value
+    failed = fill(plan, value, status=lambda t: FAILED if t.seed == 6 and t.cell[1] == 2 else OK)
+    assert not failed.missing().any()
+    c = check_sweep_expect(expect(quantity="argmax", axis="train.lr", above=0.005), failed)
+    assert c.passed and c.value == 0.1
+    # a claim this grid cannot answer stays a skip, missing cells or not
+    assert check_sweep_expect(expect(at=(("train.lr", 0.5),), below=1), cut).skipped

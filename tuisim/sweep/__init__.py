@@ -27,10 +27,13 @@ The API, for the app's heatmap and curves and for scripts:
         sweep.results.means()                       # grid.shape array, NaN where nothing yet
         sweep.progress()                            # {done, total, failed, elapsed, eta}
     sweep.stop()                                    # from any thread: ends run() soon
+    sweep.interrupted, sweep.lost                   # after run(): runs missing? why the cluster was lost
+    sweep.resume_command()                          # 'tuisim sweep ... --out DIR --resume' (with out_dir)
     sweep.results.heatmap(variant)                  # 2 axes: (x axis, y axis, Z[row=y, col=x])
     sweep.results.curves()                          # 1 axis: (x axis, {variant: means}, {variant: spread})
     sweep.results.spread(), .counts(), .failures(), .diverged(), .values()
-    sweep.check()                                   # [[sweep.expect]] claims: [SweepCheck]
+    sweep.check()                                   # [[sweep.expect]] claims: [SweepCheck], judged
+                                                    #   only on complete cells (else .missing says)
     plan.scenario_at(cell)                          # a cell's Scenario (its --set overrides applied):
     # run it at result.seed and show variant grid.variant(cell): exactly that cell's run, for the
     # run screen (grid.overrides(cell) is the --set list).
@@ -43,15 +46,18 @@ Executors: `LocalPool` (worker processes on this machine, one per core by defaul
 worker that dies costs only its task, which is retried once), `InProcess`
 (`--workers 0`) and `DaskCluster` (`--scheduler ADDRESS` or `local`: the `tuisim[dask]`
 extra). Each worker loads the compiled engine once, when it starts (`tasks.warm_up`).
+A csv / npz dataset is loaded by the client and sent with the tasks (`Task.dataset`).
+A Dask cluster lost mid-sweep ends `run()` early with `lost` set (`ClusterLost` inside):
+the results so far stay in sweep.csv, and `--resume` runs the rest on a new cluster.
 """
 
 from .grid import Grid, GridAxis
-from .local import InProcess, LocalPool, SweepError
+from .local import ClusterLost, InProcess, LocalPool, SweepError
 from .plan import SweepPlan, load_sweep
 from .sweep_run import SweepRun, default_workers
 from .tasks import FAILED, LOST, OK, MeasureSpec, Result, Task, execute, warm_up
 from .view import SweepResults
 
-__all__ = ["FAILED", "Grid", "GridAxis", "InProcess", "LOST", "LocalPool", "MeasureSpec", "OK", "Result",
+__all__ = ["ClusterLost", "FAILED", "Grid", "GridAxis", "InProcess", "LOST", "LocalPool", "MeasureSpec", "OK", "Result",
            "SweepError", "SweepPlan", "SweepResults", "SweepRun", "Task", "default_workers", "execute", "load_sweep",
            "warm_up"]

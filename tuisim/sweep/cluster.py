@@ -10,17 +10,33 @@ by the scheduler (on a LocalCluster once, as the local pool does; a remote clust
 follows its own `distributed.scheduler.allowed-failures`); `retries=` also resubmits
 a task that failed outside tuisim's own error handling; a result lost with its worker
 before it was fetched is computed again.
+
+A lost scheduler (or a lost connection to it) is not a task's failure: the client
+cancels every future it holds, and fetching a result raises. `run` raises
+`ClusterLost` then, having yielded every result it fetched before; `SweepRun` ends the
+sweep as interrupted, and `--resume` runs the rest on a new cluster.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
 import threading
 import uuid
 from typing import Iterable, Iterator
 
-from .local import SweepError
+from .local import ClusterLost, SweepError
 from .tasks import FAILED, LOST, Result, Task, execute
+
+# what a Dask client raises when its scheduler is gone: the connection closed or refused
+# (CommClosedError is an OSError), a timeout, or the futures it cancelled
+_LOST_REASON = "scheduler-connection-lost"
+_CANCELLED = (concurrent.futures.CancelledError, asyncio.CancelledError)
+_GONE = (OSError,) + _CANCELLED
+# the loggers (each has its own level in Dask's configuration) that report a client's reconnecting
+_LOGGERS = ("distributed", "distributed.client", "distributed.core", "distributed.comm", "distributed.utils",
+            "distributed.batched")
 
 
 def _distributed():
@@ -41,6 +57,7 @@ class DaskCluster:
         self.startup = 0.0
         self.cluster = None
         self.client = None
+        self.lost: str | None = None  # why the cluster was lost, once it was
         self.name = (f"a Dask LocalCluster of {workers} worker{'s' if workers != 1 else ''}" if address == "local"
                      else f"the Dask cluster at {address}")
 
@@ -64,10 +81,35 @@ class DaskCluster:
                 self.client = distributed.Client(self.address, timeout="15s")
             except OSError as e:
                 raise SweepError(f"cannot reach the Dask scheduler at {self.address}: {e}") from None
-            self.workers = max(1, sum(self.client.nthreads().values()))
-            self.name = f"the Dask cluster at {self.address} ({self.workers} worker threads)"
-        self.client.register_plugin(WarmUp(self.dtypes))
+            try:
+                self.workers = max(1, sum(self.client.nthreads().values()))
+            except _GONE as e:
+                raise self._lost(e) from None
+            self.name = (f"the Dask cluster at {self.address} ({self.workers} worker "
+                         f"thread{'s' if self.workers != 1 else ''})")
+        try:
+            self.client.register_plugin(WarmUp(self.dtypes))
+        except _GONE as e:
+            if self.address == "local":
+                raise
+            raise self._lost(e) from None
         self.startup = time.perf_counter() - t0
+
+    def _connected(self) -> bool:
+        return self.client is not None and self.client.status == "running"
+
+    def _lost(self, why) -> ClusterLost:
+        """The ClusterLost to raise: `why` is the exception (or the cancelled future) that showed it."""
+        if isinstance(why, _CANCELLED) and getattr(why, "reason", None) == _LOST_REASON:
+            what = "the connection to its scheduler closed"
+        elif isinstance(why, _CANCELLED):
+            what = f"the scheduler cancelled the runs ({getattr(why, 'reason', None) or 'no reason given'})"
+        else:
+            text = str(why).strip().splitlines()
+            what = f"{type(why).__name__}: {text[0] if text else 'no message'}"[:300]
+        where = "the Dask LocalCluster" if self.address == "local" else f"the Dask cluster at {self.address}"
+        self.lost = f"{where} was lost: {what}"
+        return ClusterLost(self.lost)
 
     def run(self, tasks: Iterable[Task], stop: threading.Event,
             drain: threading.Event | None = None) -> Iterator[Result]:
@@ -83,14 +125,24 @@ class DaskCluster:
             futures.append(f)
             return f
 
-        ac = distributed.as_completed([submit(t, 1) for t in tasks])
         try:
+            try:
+                ac = distributed.as_completed([submit(t, 1) for t in tasks])
+            except _GONE as e:
+                raise self._lost(e) from None
             for f in ac:
                 if stop.is_set() or (drain is not None and drain.is_set()):  # every run was submitted: stop
                     break
                 task, n = by_key.pop(f.key)
                 if f.status == "cancelled":
-                    continue
+                    # this client cancels nothing before it stops reading: the client (on losing its
+                    # scheduler) or the scheduler did, and no result will come
+                    try:
+                        f.result(timeout=1)  # raises the CancelledError that says why
+                        why = concurrent.futures.CancelledError()
+                    except Exception as e:  # noqa: BLE001
+                        why = e
+                    raise self._lost(why) from None
                 if f.status == "error":
                     exc = f.exception()
                     if isinstance(exc, distributed.KilledWorker):
@@ -103,7 +155,11 @@ class DaskCluster:
                     value = f.result()
                 except distributed.KilledWorker:
                     value = task.result(status=LOST, error="its worker died while running it, on every attempt")
+                except _CANCELLED as e:
+                    raise self._lost(e) from None
                 except Exception as e:  # noqa: BLE001
+                    if not self._connected():
+                        raise self._lost(e) from None
                     if n <= self.retries:
                         ac.add(submit(task, n + 1))
                         continue
@@ -113,11 +169,27 @@ class DaskCluster:
                 yield value
         finally:
             pending = [f for f in futures if not f.done()]
-            if pending:
-                self.client.cancel(pending)
+            if pending and self.lost is None and self._connected():
+                try:
+                    self.client.cancel(pending)
+                except _GONE:
+                    pass  # the scheduler went as we left: nothing runs there any more
 
     def close(self) -> None:
-        if self.client is not None:
-            self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
+        # once the cluster is lost, the client's own attempts to reconnect end with it (its
+        # log says so with a traceback): the sweep reports the loss itself
+        quiet = [logging.getLogger(name) for name in _LOGGERS] if self.lost is not None else []
+        levels = [q.level for q in quiet]
+        for q in quiet:
+            q.setLevel(logging.CRITICAL + 1)
+        try:
+            if self.client is not None:
+                try:
+                    self.client.close(timeout=5 if self.lost is not None else None)
+                except _GONE:
+                    pass
+            if self.cluster is not None:
+                self.cluster.close()
+        finally:
+            for q, level in zip(quiet, levels):
+                q.setLevel(level)

@@ -1,4 +1,9 @@
-"""Checking [[sweep.expect]] claims against a sweep's results (the means over seeds)."""
+"""Checking [[sweep.expect]] claims against a sweep's results (the means over seeds).
+
+A claim is judged only when every cell it reads is complete (each of its seeds ran, to
+a value or a failure): on a sweep that ended early (Ctrl-C, a lost cluster) a claim
+that reads a cell with runs missing is not judged, says how many of its cells are
+incomplete, and is not a pass."""
 
 from __future__ import annotations
 
@@ -23,14 +28,19 @@ class SweepCheck:
     passed: bool
     text: str
     skipped: str = ""  # why the claim could not be read off this grid (then it neither passes nor fails)
+    missing: str = ""  # which of the cells it reads have runs missing (then it is not judged, and not a pass)
 
     def line(self) -> str:
-        mark = "SKIP" if self.skipped else ("PASS" if self.passed else "FAIL")
+        mark = "SKIP" if self.skipped else "MISSING" if self.missing else ("PASS" if self.passed else "FAIL")
         claim = f"  {self.expect.claim}" if self.expect.claim else ""
         return f"{mark}  {self.text}{claim}"
 
 
 class _Skip(Exception):
+    pass
+
+
+class _Missing(Exception):
     pass
 
 
@@ -41,12 +51,28 @@ def check_sweep(results: SweepResults) -> list[SweepCheck]:
 def check_sweep_expect(e: SweepExpect, results: SweepResults) -> SweepCheck:
     desc = _describe(e, series=len(results.grid.variants) > 1)
     means = results.means()
+    incomplete = results.missing() > 0
+    reads: list[tuple[int, int]] = []  # (incomplete cells, cells) of each quantity the claim reads
+
+    def quantity(variant, at):
+        try:
+            return _quantity(e, results, means, incomplete, variant, at, reads)
+        except _Missing:
+            return None
+
     try:
-        value = _quantity(e, results, means, e.variant, dict(e.at))
-        if e.relative_to is not None or e.relative_at is not None:
+        value = quantity(e.variant, dict(e.at))
+        relative = e.relative_to is not None or e.relative_at is not None
+        if relative:
             other = e.relative_to if e.relative_to is not None else e.variant
             at = {**dict(e.at), **dict(e.relative_at or ())}
-            base = _quantity(e, results, means, other, at)
+            base = quantity(other, at)
+        n, of = sum(r[0] for r in reads), sum(r[1] for r in reads)
+        if n:
+            why = (f"{n} of the {of} cells it reads {'have' if n != 1 else 'has'} runs missing" if of > 1
+                   else "its cell has runs missing")
+            return SweepCheck(e, None, False, f"{desc}: not judged: {why}", missing=why)
+        if relative:
             value = _divide(value, base)
             rel = []
             if e.relative_to is not None:
@@ -60,7 +86,8 @@ def check_sweep_expect(e: SweepExpect, results: SweepResults) -> SweepCheck:
     return SweepCheck(e, value, passed, f"{desc} = {_fmt(value)} ({rule})")
 
 
-def _quantity(e: SweepExpect, results: SweepResults, means: np.ndarray, variant: str | None, at: dict):
+def _quantity(e: SweepExpect, results: SweepResults, means: np.ndarray, incomplete: np.ndarray, variant: str | None,
+              at: dict, reads: list):
     grid = results.grid
     index: list = []
     free: list[int] = []
@@ -84,6 +111,10 @@ def _quantity(e: SweepExpect, results: SweepResults, means: np.ndarray, variant:
             free.append(k)
     if along is not None and grid.axis_index(along) is None:
         raise _Skip(f"{along} is not an axis of this grid")
+    short = np.asarray(incomplete[tuple(index)])
+    reads.append((int(short.sum()), int(short.size)))
+    if short.any():  # judged on complete cells only: never on the part of a map that ran
+        raise _Missing
     sub = means[tuple(index)]
     # the axes still present, in order: the sliced ones; average the free ones
     kept = [k for k, ix in enumerate(index) if isinstance(ix, slice)]

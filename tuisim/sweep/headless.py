@@ -1,6 +1,11 @@
 """Headless sweeps: a progress bar (count, failures, ETA) on stderr, then the map as a
 table on stdout: mean ± spread over seeds per cell (a matrix for one or two axes, one
-row per cell otherwise), the failed runs and the claims."""
+row per cell otherwise), the failed runs and the claims.
+
+A sweep that ends early (Ctrl-C, or its Dask cluster lost) says so on its title line,
+"(interrupted: N of M runs; why)", judges the claims only on complete cells, and ends
+with the command that finishes it (`... --out DIR --resume`). A lost cluster is exit
+status `CLUSTER_LOST` (3); Ctrl-C is raised on (130)."""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from tuisim.run.compare import clock
 from .expects import SweepCheck
 from .sweep_run import SweepRun
 from .tasks import OK
+
+CLUSTER_LOST = 3  # the exit status of a sweep that ended because its cluster was lost
 
 
 class SweepProgress:
@@ -32,8 +39,10 @@ class SweepProgress:
         failed = f"  {p['failed']} failed" if p["failed"] else ""
         ex = self.sweep.executor
         where = f"  ({ex.name})" if ex is not None else ""
+        ended = self.sweep.interrupted or self.sweep.lost is not None
+        eta = ("cluster lost" if self.sweep.lost is not None else "interrupted") if ended else f"ETA {clock(p['eta'])}"
         return (f"[{bar}] {p['done']:>{len(str(p['total']))}}/{p['total']} runs{failed}  "
-                f"{clock(p['elapsed'])} elapsed  ETA {clock(p['eta'])}{where}")
+                f"{clock(p['elapsed'])} elapsed  {eta}{where}")
 
     def update(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -112,6 +121,8 @@ def sweep_table(sweep: SweepRun) -> str:
             rows.append([a.labels[i] for a, i in zip(g.axes, cell)] + [text[cell], str(int(counts[cell]))])
         blocks.append(_render(rows, right_from=len(g.axes)))
     notes = []
+    if sweep.interrupted and res.missing().any():
+        notes.append("-: runs missing (the sweep was interrupted)")
     if fails.any():
         notes.append("!: some seeds failed")
     if div.any():
@@ -121,27 +132,58 @@ def sweep_table(sweep: SweepRun) -> str:
     return "\n\n".join(blocks) + ("\n" + "; ".join(notes) if notes else "")
 
 
+def interruption(sweep: SweepRun) -> str:
+    """'interrupted: 9 of 27 runs; the Dask cluster at ... was lost: ...' ('' when every run is done)."""
+    res = sweep.results
+    if not sweep.interrupted and sweep.lost is None:
+        return ""
+    why = f"; {sweep.lost}" if sweep.lost is not None else ""
+    return f"interrupted: {res.done} of {res.total} runs{why}"
+
+
+def resume_hint(sweep: SweepRun, *flags: str) -> str:
+    """What to do about an interrupted sweep: where its results are and the command that finishes it."""
+    res = sweep.results
+    left = res.total - res.done
+    command = sweep.resume_command(*flags)
+    where = "on a new cluster (or this one, restarted; give its scheduler's address if it moved)" \
+        if sweep.lost is not None and sweep.scheduler not in (None, "local") else ""
+    if command is None:
+        return (f"The {left} missing run{'s' * (left != 1)} were not saved anywhere (no --out): run the sweep "
+                f"again with --out DIR, which keeps every result as it arrives, and finish a sweep cut short "
+                f"with --resume.")
+    kept = f"The {res.done} result{'s' * (res.done != 1)} so far {'are' if res.done != 1 else 'is'} in " \
+           f"{sweep.out_dir / 'sweep.csv'}"
+    return f"{kept}; to run the other {left}{' ' + where if where else ''}:\n  {command}"
+
+
 def run_sweep_headless(sweep: SweepRun, *, check: bool = False, stdout=None, stderr=None, quiet: bool = False,
                        ) -> list[SweepCheck]:
-    """Run to the end; Ctrl-C stops early, prints what was done, and still writes the files."""
+    """Run to the end; Ctrl-C stops early, prints what was done, and still writes the files
+    (then raises KeyboardInterrupt); a lost cluster ends it the same way (`sweep.lost` says
+    why; the CLI exits CLUSTER_LOST). Either way the last lines say how to resume."""
     stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
     progress = None if quiet else SweepProgress(sweep, stderr)
     interrupted = False
+    it = sweep.run()
     try:
-        for _ in sweep.run():
+        for _ in it:
             if progress is not None:
                 progress.update()
     except KeyboardInterrupt:
         interrupted = True
     finally:
+        it.close()  # the sweep's files are written and its workers gone before anything is printed
         if progress is not None:
             progress.finish()
     plan = sweep.plan
     g = sweep.grid
     shape = " x ".join(f"{len(a)} {a.label}" for a in g.explicit_axes) or "no axis"
     series = f", {len(g.variants)} variants" if len(g.variants) > 1 else ""
-    print(f"\n{plan.scenario.title}" + (" (quick grid)" if plan.quick else "") + ("  (interrupted)" if interrupted
-                                                                                  else ""), file=stdout)
+    cut = interruption(sweep)
+    print(f"\n{plan.scenario.title}" + (" (quick grid)" if plan.quick else "") + (f"  ({cut})" if cut else ""),
+          file=stdout)
     print(f"{plan.measure.describe()} over {shape}{series}; {len(g.seeds)} seed{'s' * (len(g.seeds) > 1)} "
           f"per point\n", file=stdout)
     print(sweep_table(sweep), file=stdout)
@@ -152,11 +194,19 @@ def run_sweep_headless(sweep: SweepRun, *, check: bool = False, stdout=None, std
             print(f"  {g.describe(r.cell)}, seed {r.seed}: {r.status}: {r.error}", file=stdout)
         if len(bad) > 10:
             print(f"  ... and {len(bad) - 10} more (see sweep.csv)", file=stdout)
-    results = sweep.check() if (check and not interrupted) else []
+    results = sweep.check() if check else []
     if results:
-        print("\nExpectations about the map:", file=stdout)
+        only = " (judged on complete cells only: the sweep was interrupted)" if cut else ""
+        print(f"\nExpectations about the map{only}:", file=stdout)
         for c in results:
             print("  " + c.line(), file=stdout)
+    stdout.flush()
+    if sweep.out_dir is not None:
+        print(f"\nwrote {sweep.out_dir / 'sweep.csv'} and sweep.json", file=stderr)
+    if cut:
+        print(f"\n{cut[0].upper()}{cut[1:]}.", file=stderr)
+        print(resume_hint(sweep, "--check" if check else "--headless"), file=stderr)
+    stderr.flush()
     if interrupted:
         raise KeyboardInterrupt
     return results

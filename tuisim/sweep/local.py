@@ -27,6 +27,12 @@ class SweepError(ValueError):
     """A sweep that cannot run (its output folder, its workers, its cluster). The CLI prints it, exit 2."""
 
 
+class ClusterLost(Exception):
+    """The executor lost its cluster mid-sweep (the Dask scheduler died, or the client's
+    connection to it closed): no more results will come. `SweepRun` ends the sweep as
+    interrupted, keeping every result it has, and records why (`SweepRun.lost`)."""
+
+
 class InProcess:
     """Every task in the calling thread, one after another."""
 

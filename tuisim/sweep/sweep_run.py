@@ -3,10 +3,16 @@
 Iterating `run()` runs the tasks and yields each `Result` as it arrives (first those
 read back by --resume); meanwhile `results` (a `SweepResults`) holds the partial grid,
 and `progress()` the counts and the ETA. `stop()` may be called from another thread.
+
+When the iteration ends, `interrupted` says whether runs are missing (a stop, a pause,
+Ctrl-C, or a lost cluster) and `lost` why the cluster was lost, if it was: a lost Dask
+scheduler (or connection to it) ends `run()` normally, every result fetched before it
+kept in sweep.csv, so `--resume` runs the rest; `resume_command()` is how.
 """
 
 from __future__ import annotations
 
+import shlex
 import threading
 import time
 from pathlib import Path
@@ -15,7 +21,7 @@ from typing import Iterator
 from tuisim.run.cores import available_cores
 
 from .expects import SweepCheck, check_sweep
-from .local import InProcess, LocalPool
+from .local import ClusterLost, InProcess, LocalPool
 from .plan import SweepPlan
 from .store import SweepWriter
 from .tasks import OK, Result
@@ -35,6 +41,7 @@ class SweepRun:
         self.tasks = plan.tasks
         self.results = SweepResults(plan.grid)
         self.workers = default_workers() if workers is None else workers
+        self._workers_option = workers
         self.scheduler = scheduler
         if scheduler is not None:
             from .cluster import _distributed
@@ -44,6 +51,7 @@ class SweepRun:
         self.resume = resume
         self.executor = None
         self.interrupted = False
+        self.lost: str | None = None  # why the cluster was lost (the sweep then ends interrupted)
         self.resumed = 0
         self._stop = threading.Event()
         self._drain = threading.Event()
@@ -93,14 +101,17 @@ class SweepRun:
             cost = {t.id: t.cost for t in todo}
             if todo and not self._stop.is_set() and not self._drain.is_set():
                 self.executor = self._executor(len(todo))
-                self.executor.start(self._stop)
-                self._t_ready = time.perf_counter()
-                for r in self.executor.run(todo, self._stop, self._drain):
-                    self.results.add(r)
-                    self._cost_done += cost.get(r.task, 0.0)
-                    if writer is not None:
-                        writer.write(r)
-                    yield r
+                try:
+                    self.executor.start(self._stop)
+                    self._t_ready = time.perf_counter()
+                    for r in self.executor.run(todo, self._stop, self._drain):
+                        self.results.add(r)
+                        self._cost_done += cost.get(r.task, 0.0)
+                        if writer is not None:
+                            writer.write(r)
+                        yield r
+                except ClusterLost as e:  # no more results will come: the sweep ends here, interrupted
+                    self.lost = str(e)
             finished = self.results.done == self.results.total
         finally:
             self._t_end = time.perf_counter()
@@ -124,16 +135,39 @@ class SweepRun:
                 "elapsed": elapsed, "eta": self.eta()}
 
     def eta(self) -> float | None:
-        """Seconds left, from the cost of what remains (steps x layers x width x batch) at the pace so far."""
+        """Seconds left, from the cost of what remains (steps x layers x width x batch) at the pace so far;
+        0 once every run is done, None when the sweep ended without them (nothing more will run)."""
         if self._t_ready is None or self._cost_done <= 0:
             return None
         if self._t_end is not None:
-            return 0.0
+            return 0.0 if self.results.done == self.results.total else None
         pace = (time.perf_counter() - self._t_ready) / self._cost_done
         return max(0.0, (self._cost_todo - self._cost_done) * pace)
 
     def check(self) -> list[SweepCheck]:
+        """The [[sweep.expect]] claims, each judged only if every cell it reads is complete."""
         return check_sweep(self.results)
+
+    def resume_command(self, *flags: str) -> str | None:
+        """The command that finishes this sweep where it stopped: `tuisim sweep NAME [its --set,
+        --grid, --seeds, --quick, --workers, --scheduler] --out DIR --resume [flags]`, quoted for
+        a shell; None when its results are not kept in a folder (no --out)."""
+        if self.out_dir is None:
+            return None
+        p = self.plan
+        argv = ["tuisim", "sweep", p.name or str(p.scenario.path or p.scenario.name)]
+        argv += [a for o in p.overrides for a in ("--set", o)]
+        argv += [a for g in p.grid_settings for a in ("--grid", g)]
+        if p.seeds_option is not None:
+            argv += ["--seeds", str(p.seeds_option)]
+        if p.quick:
+            argv.append("--quick")
+        if self._workers_option is not None and (self.scheduler is None or self.scheduler == "local"):
+            argv += ["--workers", str(self._workers_option)]
+        if self.scheduler is not None:
+            argv += ["--scheduler", self.scheduler]
+        argv += ["--out", str(self.out_dir), "--resume", *flags]
+        return shlex.join(argv)
 
     def timing(self) -> dict:
         ran = [r for r in self.results.results if not r.resumed and r.status == OK]
@@ -170,14 +204,15 @@ class SweepRun:
                           "values": [float(v) for v in values[cell]]})
         failures = [{"point": g.point(r.cell), "variant": r.variant, "seed": r.seed, "status": r.status,
                      "error": r.error} for r in res.results if r.status != OK]
-        checks = [{"text": c.text, "claim": c.expect.claim, "passed": c.passed, "skipped": c.skipped}
-                  for c in self.check()] if not self.interrupted else []
+        checks = [{"text": c.text, "claim": c.expect.claim, "passed": c.passed, "skipped": c.skipped,
+                   "missing": c.missing} for c in self.check()]
         sc = self.plan.scenario
         return {
             "scenario": sc.name, "title": sc.title, "quick": self.plan.quick, "overrides": list(self.plan.overrides),
             "measure": self.plan.measure.describe(), "seeds": list(g.seeds),
             "axes": [{"key": a.key, "label": a.label, "values": list(a.values), "labels": list(a.labels)}
                      for a in g.axes],
-            "variants": list(g.variants), "interrupted": self.interrupted, "progress": self.progress(),
+            "variants": list(g.variants), "interrupted": self.interrupted, "lost": self.lost,
+            "progress": self.progress(),
             "timing": self.timing(), "cells": cells, "failures": failures, "checks": checks,
         }

@@ -70,6 +70,11 @@ class SweepResults:
         with self._lock:
             return (self._status >= _CODES[FAILED]).sum(axis=-1)
 
+    def missing(self) -> np.ndarray:
+        """grid.shape: runs not done yet (neither a result nor a failure)."""
+        with self._lock:
+            return (self._status == PENDING).sum(axis=-1)
+
     def diverged(self) -> np.ndarray:
         """grid.shape: runs that diverged."""
         with self._lock:
