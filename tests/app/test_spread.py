@@ -57,11 +57,27 @@ def test_a_lagging_seed_is_left_out_not_counted_as_inf():
     assert med.tolist() == [2.0, 2.0, 1.5, 1.5]
 
 
-def test_test_loss_on_different_steps_is_aligned():
+def test_steps_a_seed_passed_without_a_record_are_left_out():
+    """Step 5: the second seed went past it without keeping a record (its history
+    thinned): not a median of the first seed alone. Step 10: the first seed has not
+    reached it, and is left out there."""
     grid, vals = align([(np.array([0, 5]), np.array([1.0, 2.0]), None), (np.array([0, 10]), np.array([3.0, 4.0]),
                                                                         None)])
-    assert grid.tolist() == [0, 5, 10]
-    assert np.array_equal(vals, [[1, 2, np.nan], [3, np.nan, 4]], equal_nan=True)
+    assert grid.tolist() == [0, 10]
+    assert np.array_equal(vals, [[1, np.nan], [3, 4]], equal_nan=True)
+
+
+def test_seeds_thinned_to_different_widths_meet_on_their_common_steps():
+    """One seed's older records at every 4th step, another's (it is behind) at every
+    2nd, a third's all there: the median is drawn on every 4th step where the first
+    seed is thinned, then on every step where all are whole."""
+    far = np.r_[np.arange(0, 40, 4), np.arange(40, 60)]
+    mid = np.r_[np.arange(0, 40, 2), np.arange(40, 50)]
+    near = np.arange(0, 45)
+    grid, vals = align([(s, s.astype(float), None) for s in (far, mid, near)])
+    assert grid.tolist() == list(range(0, 40, 4)) + list(range(40, 60))
+    assert not np.isnan(vals[:, grid < 45]).any()
+    assert np.isnan(vals[1:, grid >= 50]).all() and np.isnan(vals[2, grid >= 45]).all()
 
 
 def test_bars_spread_median_min_max_and_divergence():

@@ -107,10 +107,11 @@ def test_a_signal_at_any_moment_leaves_whole_files_each_step_once(tmp_path, sigs
     check_interrupted_files(out)
 
 
-def test_a_flush_cut_short_and_run_again_writes_each_record_once(tmp_path):
+def test_a_flush_cut_short_and_run_again_writes_each_record_once(tmp_path, monkeypatch):
     """The writer's cursor moves past each record as it is written: an interrupt between
     two records (here raised from the 7th record read), then another flush and the
     close, leave every record once."""
+    from tuisim.run.history import HistoryView
     from tuisim.run.record import RunWriter
     from tuisim.run.session import ScenarioRun
     from tuisim.scenario import load_scenario
@@ -118,16 +119,15 @@ def test_a_flush_cut_short_and_run_again_writes_each_record_once(tmp_path):
     session = ScenarioRun(load_scenario(str(TINY)), threads=1)
     session.advance(10)
     writer = RunWriter(tmp_path, session)
-    history = session.runs[0].history
-    record, calls = history.record, [0]
+    record, calls = HistoryView.record, [0]
 
-    def flaky(i):
+    def flaky(view, i):
         calls[0] += 1
         if calls[0] == 7:
             raise KeyboardInterrupt
-        return record(i)
+        return record(view, i)
 
-    history.record = flaky
+    monkeypatch.setattr(HistoryView, "record", flaky)
     with pytest.raises(KeyboardInterrupt):
         writer.flush()
     session.advance(5)

@@ -32,11 +32,14 @@ def _quiet(fn, a: np.ndarray, axis: int = 0) -> np.ndarray:
 
 
 def align(series: list[tuple[np.ndarray, np.ndarray, int | None]]) -> tuple[np.ndarray, np.ndarray]:
-    """The seeds' values on the union of their steps: (steps, values of shape seeds x steps).
+    """The seeds' values on their common steps: (steps, values of shape seeds x steps).
 
-    Each series is (steps, values, diverged_at). A seed's value is NaN at a step it has no
-    record of, and +inf at every step from its divergence on (the step it diverged at
-    included: its values there are no longer finite)."""
+    Each series is (steps, values, diverged_at). A step is kept when every seed that has
+    reached it (recorded it or a later one) has a record of it: a long run's history
+    keeps its older records thinned (tuisim.run.history), more so in a seed that got
+    further, and the median is not taken over whichever seeds kept a step. A seed that
+    has not reached a step is NaN there; from its divergence on (the step it diverged
+    at included: its values there are no longer finite) it is +inf."""
     if not series:
         return np.zeros(0, dtype=np.int64), np.zeros((0, 0))
     steps = [np.asarray(s, dtype=np.int64) for s, _, _ in series]
@@ -46,8 +49,15 @@ def align(series: list[tuple[np.ndarray, np.ndarray, int | None]]) -> tuple[np.n
     else:
         grid = np.unique(np.concatenate(steps))
         out = np.full((len(series), len(grid)), np.nan)
+        keep = np.ones(len(grid), dtype=bool)
         for k, (s, (_, v, _)) in enumerate(zip(steps, series)):
-            out[k, np.searchsorted(grid, s)] = v
+            at = np.searchsorted(grid, s)
+            out[k, at] = v
+            if len(s):
+                has = np.zeros(len(grid), dtype=bool)
+                has[at] = True
+                keep &= has | (grid > s[-1])
+        grid, out = grid[keep], out[:, keep]
     for k, (_, _, d) in enumerate(series):
         if d is not None:
             out[k, grid >= d] = np.inf

@@ -11,12 +11,8 @@ from tuisim.scenario.metrics import METRICS
 
 from .compare import compare as _compare
 from .compare import fmt as _fmt
+from .tracking import first_step_below, per_step_values, track_key, value_at
 from .variant_run import DIVERGED, VariantRun
-
-# activation statistics are about hidden layers (the output layer has no activation): "mean", "min" and
-# "max" over layers leave the output layer out
-HIDDEN_ONLY = ("act_mean", "act_std", "saturated", "dead")
-RATIOS = {"grad_norm_ratio": "grad_norm", "delta_norm_ratio": "delta_norm", "update_ratio_ratio": "update_ratio"}
 
 
 @dataclass
@@ -35,45 +31,20 @@ class CheckResult:
         return f"{mark}  {self.text}{claim}"
 
 
-def _per_step(run: VariantRun, metric: str, layer) -> np.ndarray:
+def _tracked(run: VariantRun, metric: str, layer, at, threshold) -> float:
+    """A per-step metric's value as its claim reads it: from the run's tracker when one
+    was registered (exact however long the run), else from the recorded columns, which
+    hold every record unless the history was thinned."""
     h = run.history
-    if metric in RATIOS:
-        col = h.column(RATIOS[metric])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return col[:, 0] / col[:, -1]
-    if metric == "act_std_ratio":
-        col = h.column("act_std")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return col[:, -2] / col[:, 0]
-    col = h.column(metric)
-    if col.ndim == 1:
-        return col
-    if isinstance(layer, int):
-        return col[:, layer]
-    if metric in HIDDEN_ONLY:
-        col = col[:, :-1]
-    fn = {"mean": np.mean, "min": np.min, "max": np.max}[layer or "mean"]
-    return fn(col, axis=1)
-
-
-def _at(run: VariantRun, values: np.ndarray, at) -> float:
-    if not len(values):
-        return math.nan
-    ok = ~np.isnan(values)
-    if at in ("min", "max", "mean"):
-        if not ok.any():
-            return math.nan
-        return float({"min": np.min, "max": np.max, "mean": np.mean}[at](values[ok]))
-    if at == "start":
-        idxs = np.flatnonzero(ok)
-        return float(values[idxs[0]]) if len(idxs) else math.nan
-    if at in (None, "end"):
-        idxs = np.flatnonzero(ok)
-        return float(values[idxs[-1]]) if len(idxs) else math.nan
-    # a step: the last value recorded at or before it
-    steps = run.history.steps()
-    idxs = np.flatnonzero(ok & (steps <= int(at)))
-    return float(values[idxs[-1]]) if len(idxs) else math.nan
+    t = h.trackers.get(track_key(metric, layer, at, threshold))
+    if t is not None:
+        return t.value
+    if h.thinned:
+        raise ValueError(f"{metric} at {at} was not tracked, and the run's history has been thinned: "
+                         "register it with VariantRun(track=...) before the run")
+    if metric == "steps_to_loss":
+        return first_step_below(h.column("loss"), h.steps(), threshold)
+    return value_at(per_step_values(h.column, metric, layer), h.steps(), at)
 
 
 def _cond(run: VariantRun, at) -> float:
@@ -100,15 +71,13 @@ def metric_value(run: VariantRun, metric: str, layer=None, at=None, threshold=No
     """The value of one metric of one run, as an expectation reads it."""
     info = METRICS[metric]
     if info.kind != "run":
-        return _at(run, _per_step(run, metric, layer), at)
+        return _tracked(run, metric, layer, at, None)
     if metric == "diverged":
         return run.status == DIVERGED
     if metric == "diverged_at":
         return float(run.diverged_at) if run.diverged_at is not None else math.inf
     if metric == "steps_to_loss":
-        loss = run.history.column("loss")
-        hit = np.flatnonzero(loss <= threshold)
-        return float(run.history.steps()[hit[0]]) if len(hit) else math.inf
+        return _tracked(run, metric, None, None, threshold)
     if metric == "cond":
         return _cond(run, at or "end")
     vals = []
@@ -133,6 +102,21 @@ def _one_seed(expect, runs: dict, k: int) -> float | bool:
         with np.errstate(divide="ignore", invalid="ignore"):
             value = float(np.float64(value) / np.float64(base))
     return value
+
+
+def claim_tracks(expects) -> list[tuple]:
+    """(metric, layer, at, threshold) of every per-step value the claims read (`at` and
+    `relative_at`): what a run tracks so that its claims stay exact however long it is."""
+    out = []
+    for e in expects:
+        info = METRICS[e.metric]
+        if e.metric == "steps_to_loss":
+            out.append((e.metric, None, None, e.threshold))
+        elif info.kind != "run":
+            out.append((e.metric, e.layer, e.at, None))
+            if e.relative_at is not None:
+                out.append((e.metric, e.layer, e.relative_at, None))
+    return out
 
 
 def median_of(values: list) -> float | bool | None:

@@ -1,13 +1,30 @@
-"""`History`: one variant's recorded steps, stored by column in growing numpy arrays.
+"""`History`: one variant's recorded steps, stored by column in numpy arrays, bounded.
 
 The run loop appends; the app, the writers and the expectation checks read. Per-layer
 columns are (records, layers) arrays; scalar columns are 1-D. Test metrics are NaN on
 steps where the test set was not evaluated.
+
+Bounded memory: a history keeps at most `limit` records (by default what fits in about
+8 MB, between 1,024 and 8,192 records). When an append takes it past the limit, the
+records older than the newest quarter of it are thinned to one per bucket of `width`
+steps (the bucket's first record with a test evaluation, else its first), `width`
+doubling until they are at most half the limit; the newest stay at full resolution. So a run of any length costs the same memory, and a plot of
+it has the same number of points; the first record is always kept. What the thinning
+would lose is kept elsewhere:
+- the files: a `RunWriter` sets `hold` to the first record it has not written yet, and
+  no record from there on is thinned until it is written;
+- the claims: a `Tracker` (tuisim.run.tracking) registered with `track` sees every
+  record as it is appended and keeps the value its claim needs (start, end, min, max,
+  mean, the value at a step, the first step below a threshold), exactly.
+
+Readers in other threads call `snapshot()`: appends write past its records only, and
+thinning builds new arrays, so a snapshot never changes under its reader.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,33 +35,97 @@ if TYPE_CHECKING:
     from tuisim.core.stats import StepTrace
 
 SCALAR_FIELDS = ("step", "loss", "accuracy", "test_loss", "test_accuracy", "lr", "grad_total_norm", "diverged")
+BUDGET = 8 << 20  # bytes of records a history keeps at most (about)
+MIN_RECORDS, MAX_RECORDS = 1024, 8192
+
+
+def default_limit(layers: int) -> int:
+    """How many records a history of `layers` per-layer columns keeps: what fits in
+    BUDGET, within [MIN_RECORDS, MAX_RECORDS]."""
+    per_record = 8 * (len(SCALAR_FIELDS) + 1 + len(LAYER_FIELDS) * layers)
+    return int(min(MAX_RECORDS, max(MIN_RECORDS, BUDGET // per_record)))
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    """The records of a history at one moment: `n` of them, in arrays that no later
+    append or thinning changes."""
+
+    n: int
+    scalars: dict
+    per_layer: dict
+    index: np.ndarray  # each record's place among every record ever appended (0, 1, ...)
+    layers: int
+
+    def column(self, name: str) -> np.ndarray:
+        if name in self.scalars:
+            return self.scalars[name][:self.n]
+        return self.per_layer[name][:self.n]
+
+    def steps(self) -> np.ndarray:
+        return self.scalars["step"][:self.n].astype(np.int64)
+
+    def record(self, i: int) -> dict:
+        """Record i as a JSON-ready dict (NaN and inf become None)."""
+        d = {f: float(self.scalars[f][i]) for f in SCALAR_FIELDS}
+        d["step"] = int(d["step"])
+        d["diverged"] = bool(d["diverged"])
+        for f in LAYER_FIELDS:
+            d[f] = self.per_layer[f][i].tolist()
+        return clean(d)
 
 
 class History:
-    def __init__(self, layers: int, capacity: int = 256, histogram_bins: int = 0):
+    def __init__(self, layers: int, capacity: int = 256, histogram_bins: int = 0, limit: int | None = None):
         self.layers = layers
-        self.n = 0
-        self._cap = max(16, capacity)
-        self.scalars = {f: np.full(self._cap, np.nan) for f in SCALAR_FIELDS}
-        self.per_layer = {f: np.full((self._cap, layers), np.nan) for f in LAYER_FIELDS}
+        self.limit = max(16, limit if limit is not None else default_limit(layers))
+        self.width = 1  # thinned records are one per `width` steps
+        self.total = 0  # records ever appended
+        self.thinned = False  # whether any record was let go
+        self.hold: int | None = None  # records from this index (of `total`) on are kept: a writer's cursor
+        self.trackers: dict = {}  # key -> Tracker, fed every record (tuisim.run.tracking)
+        cap = max(16, min(capacity, self.limit))
+        self._view = HistoryView(0, {f: np.full(cap, np.nan) for f in SCALAR_FIELDS},
+                                 {f: np.full((cap, layers), np.nan) for f in LAYER_FIELDS},
+                                 np.zeros(cap, dtype=np.int64), layers)
         self.histogram_bins = histogram_bins
         # the latest histograms only (they are large): (layers, bins)
         self.act_hist: np.ndarray | None = None
         self.grad_hist: np.ndarray | None = None
         self.hist_step = -1  # the step they were taken at
 
-    def _grow(self) -> None:
-        cap = self._cap * 2
-        for f, a in self.scalars.items():
-            b = np.full(cap, np.nan)
-            b[:self.n] = a[:self.n]
-            self.scalars[f] = b
-        for f, a in self.per_layer.items():
-            b = np.full((cap, self.layers), np.nan)
-            b[:self.n] = a[:self.n]
-            self.per_layer[f] = b
-        self._cap = cap
+    # ------------------------------------------------------------------ reading
+    @property
+    def n(self) -> int:
+        return self._view.n
 
+    @property
+    def scalars(self) -> dict:
+        return self._view.scalars
+
+    @property
+    def per_layer(self) -> dict:
+        return self._view.per_layer
+
+    def snapshot(self) -> HistoryView:
+        """The records as they are now, safe to read while another thread appends."""
+        return self._view
+
+    def column(self, name: str) -> np.ndarray:
+        """A view of the recorded values of one column."""
+        return self._view.column(name)
+
+    def steps(self) -> np.ndarray:
+        return self._view.steps()
+
+    def record(self, i: int) -> dict:
+        return self._view.record(i)
+
+    def track(self, tracker) -> None:
+        """Feed `tracker` every record from now on (register before the first append)."""
+        self.trackers.setdefault(tracker.key, tracker)
+
+    # ------------------------------------------------------------------ appending
     def extend(self, trace: StepTrace, rows=None, test: tuple[float, float] | None = None) -> None:
         """Append rows of a `StepTrace` (all by default), with the test evaluations it
         holds; `test`, when given, is the evaluation before the trace's first step, and is
@@ -53,10 +134,11 @@ class History:
         k = len(rows)
         if not k:
             return
-        while self.n + k > self._cap:
-            self._grow()
-        i, j = self.n, self.n + k
-        sc = self.scalars
+        v = self._view
+        if v.n + k > len(v.index):  # room for the rows: past the limit for a moment if need be
+            v = self._view = self._copy(v, max(min(2 * len(v.index), self.limit), v.n + k))
+        i, j = v.n, v.n + k
+        sc = v.scalars
         for f in ("step", "loss", "accuracy", "lr", "grad_total_norm"):
             sc[f][i:j] = getattr(trace, f)[rows]
         sc["diverged"][i:j] = trace.diverged[rows]
@@ -65,52 +147,81 @@ class History:
         if test is not None and rows[0] == 0:
             sc["test_loss"][i], sc["test_accuracy"][i] = test
         for f in LAYER_FIELDS:
-            self.per_layer[f][i:j] = getattr(trace, f)[rows]
+            v.per_layer[f][i:j] = getattr(trace, f)[rows]
+        v.index[i:j] = np.arange(self.total, self.total + k)
+        new = HistoryView(j - i, {f: a[i:j] for f, a in sc.items()}, {f: a[i:j] for f, a in v.per_layer.items()},
+                          v.index[i:j], self.layers)
+        for t in self.trackers.values():
+            t.update(new)
         if trace.act_hist is not None and rows[-1] == len(trace) - 1:
             self.act_hist = trace.act_hist
             self.grad_hist = trace.grad_hist
             self.hist_step = int(trace.step[-1])
-        self.n = j  # last: readers in other threads see whole records only
+        self.total += k
+        view = HistoryView(j, v.scalars, v.per_layer, v.index, self.layers)
+        if j > self.limit:
+            view = self._thin(view) or view
+        # last, and in one assignment: readers in other threads see whole records only
+        self._view = view
 
-    def set_test(self, test: tuple[float, float]) -> None:
-        """Attach a test evaluation to the latest record."""
-        if self.n:
-            self.scalars["test_loss"][self.n - 1], self.scalars["test_accuracy"][self.n - 1] = test
+    def _copy(self, v: HistoryView, cap: int, keep: np.ndarray | None = None) -> HistoryView:
+        """New arrays of `cap` records holding those of `v` (those at `keep` only)."""
+        keep = np.arange(v.n) if keep is None else keep
+        m = len(keep)
+        scalars, per_layer = {}, {}
+        for f, a in v.scalars.items():
+            b = np.full(cap, np.nan)
+            b[:m] = a[keep]
+            scalars[f] = b
+        for f, a in v.per_layer.items():
+            b = np.full((cap, self.layers), np.nan)
+            b[:m] = a[keep]
+            per_layer[f] = b
+        index = np.zeros(cap, dtype=np.int64)
+        index[:m] = v.index[keep]
+        return HistoryView(m, scalars, per_layer, index, self.layers)
 
-    def column(self, name: str) -> np.ndarray:
-        """A view of the recorded values of one column."""
-        if name in self.scalars:
-            return self.scalars[name][:self.n]
-        return self.per_layer[name][:self.n]
+    def _thin(self, v: HistoryView) -> HistoryView | None:
+        """The records of `v` with those older than the newest quarter of `limit` (and
+        than `hold`) thinned to at most half the limit; None when there is nothing to thin
+        (the records not yet written fill the history)."""
+        n = v.n
+        fixed = max(0, n - self.limit // 4)  # records [fixed, n) stay as they are
+        if self.hold is not None:
+            fixed = min(fixed, int(np.searchsorted(v.index[:n], self.hold)))
+        if fixed <= 1:
+            return None
+        steps = v.scalars["step"][:fixed].astype(np.int64)
+        tested = ~np.isnan(v.scalars["test_loss"][:fixed])
+        width = self.width
+        while True:
+            keep = bucket_choice(steps, tested, width)
+            if len(keep) <= self.limit // 2:
+                break
+            width *= 2
+        self.width = width
+        self.thinned = True
+        m = len(keep) + n - fixed
+        return self._copy(v, max(self.limit, m + self.limit // 8), np.concatenate([keep, np.arange(fixed, n)]))
 
-    def steps(self) -> np.ndarray:
-        return self.scalars["step"][:self.n].astype(np.int64)
 
-    def index_at(self, step: int) -> int:
-        """Index of the last record at or before `step` (0 when there is none)."""
-        st = self.steps()
-        k = int(np.searchsorted(st, step, side="right")) - 1
-        return max(k, 0)
-
-    def last_test(self) -> tuple[float, float]:
-        tl = self.scalars["test_loss"][:self.n]
-        ok = np.flatnonzero(~np.isnan(tl))
-        if not len(ok):
-            return math.nan, math.nan
-        k = ok[-1]
-        return float(tl[k]), float(self.scalars["test_accuracy"][k])
-
-    def record(self, i: int) -> dict:
-        """Record i as a JSON-ready dict (NaN and inf become None)."""
-        d = {}
-        for f in SCALAR_FIELDS:
-            v = float(self.scalars[f][i])
-            d[f] = v
-        d["step"] = int(d["step"])
-        d["diverged"] = bool(d["diverged"])
-        for f in LAYER_FIELDS:
-            d[f] = self.per_layer[f][i].tolist()
-        return clean(d)
+def bucket_choice(steps: np.ndarray, tested: np.ndarray, width: int) -> np.ndarray:
+    """The records kept when thinning to one per bucket of `width` steps (steps in
+    increasing order): a bucket's first record with a test evaluation, else its first."""
+    b = steps // width
+    first = np.empty(len(b), dtype=bool)
+    first[:1] = True
+    first[1:] = b[1:] != b[:-1]
+    choice = np.flatnonzero(first)
+    bucket = np.cumsum(first) - 1
+    t = np.flatnonzero(tested)
+    if len(t):
+        tb = bucket[t]
+        lead = np.empty(len(t), dtype=bool)
+        lead[:1] = True
+        lead[1:] = tb[1:] != tb[:-1]
+        choice[tb[lead]] = t[lead]
+    return choice
 
 
 def clean(obj):

@@ -12,6 +12,8 @@ import math
 import os
 from pathlib import Path
 
+import numpy as np
+
 from tuisim.core.registry import LAYER_FIELDS
 
 from .history import SCALAR_FIELDS, clean
@@ -26,7 +28,9 @@ class RunWriter:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.session = session
         self.layers = max(r.net.depth + 1 for r in session.runs)
-        self._cursor = [0] * len(session.runs)
+        self._cursor = [0] * len(session.runs)  # per run: the first record (of all ever made) not yet written
+        for run in session.runs:
+            run.history.hold = 0
         self._jsonl = open(self.dir / "steps.jsonl", "w", encoding="utf-8")
         self._csv_file = open(self.dir / "steps.csv", "w", encoding="utf-8", newline="")
         self._csv = csv.writer(self._csv_file)
@@ -41,22 +45,23 @@ class RunWriter:
         nothing lands between a record's two lines: see headless.Signals.)"""
         for k, run in enumerate(self.session.runs):
             h = run.history
-            steps = h.steps()  # its length is the record count read once: other threads may add more
-            finished = run.finished
-            for i in range(self._cursor[k], len(steps)):
-                last = finished and i == h.n - 1
-                if steps[i] % self.every and not last:
-                    self._cursor[k] = i + 1
-                    continue
-                rec = h.record(i)
-                line = json.dumps({"variant": run.label, "seed": run.seed, **rec}) + "\n"
-                row = [run.label, run.seed, rec["step"]] + [_cell(rec[f]) for f in SCALARS]
-                for f in LAYER_FIELDS:
-                    vals = rec[f]
-                    row += [_cell(v) for v in vals] + [""] * (self.layers - len(vals))
-                self._jsonl.write(line)
-                self._csv.writerow(row)
-                self._cursor[k] = i + 1
+            view = h.snapshot()  # other threads may append (and thin older records) meanwhile
+            final = h.total - 1 if run.finished else -1  # read after the snapshot: the run's last record
+            steps = view.steps()
+            start = int(np.searchsorted(view.index[:view.n], self._cursor[k]))
+            for i in range(start, view.n):
+                last = view.index[i] == final
+                if steps[i] % self.every == 0 or last:
+                    rec = view.record(i)
+                    line = json.dumps({"variant": run.label, "seed": run.seed, **rec}) + "\n"
+                    row = [run.label, run.seed, rec["step"]] + [_cell(rec[f]) for f in SCALARS]
+                    for f in LAYER_FIELDS:
+                        vals = rec[f]
+                        row += [_cell(v) for v in vals] + [""] * (self.layers - len(vals))
+                    self._jsonl.write(line)
+                    self._csv.writerow(row)
+                self._cursor[k] = int(view.index[i]) + 1
+            h.hold = self._cursor[k]  # the history keeps every record from here on until written
         self._jsonl.flush()
         self._csv_file.flush()
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from tuisim.data import load_dataset
 
-from .checks import CheckResult, check_expect
+from .checks import CheckResult, check_expect, claim_tracks
 from .cores import available_cores
 from .variant_run import DIVERGED, VariantRun
 
@@ -82,6 +82,7 @@ class ScenarioRun:
         self.seeds = [self.seed + k for k in range(max(1, int(n)))]
         self.threads = available_cores() if threads is None else max(1, int(threads))
         datasets: dict[tuple, object] = {}
+        track = claim_tracks(scenario.expects)
         self.groups: list[VariantGroup] = []
         self.runs: list[VariantRun] = []
         for v in scenario.variants:
@@ -91,7 +92,8 @@ class ScenarioRun:
                 if key not in datasets:  # variants on the same data share one copy per seed
                     datasets[key] = load_dataset(v.data, s, scenario.base_dir)
                 run = VariantRun(scenario, v, seed=s, steps=steps, record_every=record_every,
-                                 histograms=histograms, dataset=datasets[key], perturb=perturb)
+                                 histograms=histograms, dataset=datasets[key], perturb=perturb,
+                                 track=track)
                 group.runs.append(run)
                 self.runs.append(run)
             self.groups.append(group)

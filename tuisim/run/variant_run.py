@@ -19,6 +19,7 @@ from tuisim.data import Dataset, load_dataset
 
 from .history import History
 from .pretrain import pretrain_layers
+from .tracking import Tracker
 
 READY, PRETRAINING, RUNNING, DONE, DIVERGED = "ready", "pretraining", "running", "done", "diverged"
 MAX_CHUNK = 1024  # steps per compiled call: bounds the batch index and the per-step buffers
@@ -26,7 +27,8 @@ MAX_CHUNK = 1024  # steps per compiled call: bounds the batch index and the per-
 
 class VariantRun:
     def __init__(self, scenario, variant, *, seed: int | None = None, steps: int | None = None,
-                 record_every: int = 1, histograms: int = 0, dataset: Dataset | None = None, perturb: float = 0.0):
+                 record_every: int = 1, histograms: int = 0, dataset: Dataset | None = None, perturb: float = 0.0,
+                 track=()):
         self.scenario = scenario
         self.variant = variant
         self.label = variant.label
@@ -51,9 +53,12 @@ class VariantRun:
         self._batch_rng = np.random.default_rng([self.seed, 0xBA7C4])
         self._order = np.arange(n)
         self._pos = n  # start a new epoch at the first batch
-        # grown by doubling: a long run's columns are not all allocated up front
+        # grown by doubling up to its limit, then thinned (bounded memory however long the run);
+        # the claims and measures in `track` ((metric, layer, at, threshold) each) are kept exact
         self.history = History(self.net.depth + 1, capacity=min(self.total_steps // self.record_every + 2, 4096),
                                histogram_bins=histograms)
+        for metric, layer, at, threshold in track:
+            self.history.track(Tracker(metric, layer, at, threshold))
         self.initial_weights = [self.net.parameter(f"layers.{i}.weight").copy() for i in range(self.net.depth + 1)]
         self.step = 0
         self.status = READY

@@ -55,21 +55,25 @@ class BinCache:
         self.key = None
         self.bins: np.ndarray | None = None
         self.done_bins = 0  # slices before this one are complete
-        self.done_records = 0
+        self.done_step = 0  # the first step of slice `done_bins`
 
     def get(self, key, steps, values, total: int, bins: int) -> np.ndarray:
-        if key != self.key or self.bins is None or len(steps) < self.done_records:
-            self.key, self.bins, self.done_bins, self.done_records = key, None, 0, 0
+        """The bins of a run's records (steps in increasing order). The complete slices
+        are kept from earlier calls: by step, not by record, as the history thins its
+        older records."""
+        if key != self.key or self.bins is None or (len(steps) and steps[-1] < self.done_step):
+            self.key, self.bins, self.done_bins, self.done_step = key, None, 0, 0
         if self.bins is None:
             self.bins = np.full((bins, values.shape[1]), np.nan)
-        s, r = self.done_bins, self.done_records
+        s = self.done_bins
+        r = int(np.searchsorted(steps, self.done_step, side="left"))
         part = time_bins(steps[r:], values[r:], total, bins)
         self.bins[s:] = part[s:]
         if len(steps):
             last = min(int(steps[-1] * bins / max(total, 1)), bins - 1)
             if last > s:  # slices before `last` are complete
                 self.done_bins = last
-                self.done_records = int(np.searchsorted(steps, np.ceil(last * total / bins), side="left"))
+                self.done_step = int(np.ceil(last * total / bins))
         return self.bins
 
 

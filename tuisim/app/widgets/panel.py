@@ -13,7 +13,7 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tuisim.run.history import History
+from tuisim.run.history import History, HistoryView
 
 from ..spread import median_divergence
 
@@ -23,26 +23,36 @@ HEALTH = ("vanishing", "healthy", "exploding")
 
 @dataclass
 class SeedView:
-    """One seed's run of a variant at one refresh: `n` records of `history`."""
+    """One seed's run of a variant at one refresh: the `n` records of `view`, a snapshot
+    of `history` (which the training thread goes on appending to, and thins)."""
 
     seed: int
     status: str  # ready, pretraining, running, done, diverged
     step: int
     diverged_at: int | None
     history: History
-    n: int
+    view: HistoryView
 
     @classmethod
     def of(cls, run) -> "SeedView":
         return cls(seed=run.seed, status=run.status, step=run.step, diverged_at=run.diverged_at,
-                   history=run.history, n=run.history.n)
+                   history=run.history, view=run.history.snapshot())
+
+    @property
+    def n(self) -> int:
+        return self.view.n
+
+    @property
+    def made(self) -> int:
+        """Records made so far (more than `n` once the history thinned older ones)."""
+        return int(self.view.index[self.view.n - 1]) + 1 if self.view.n else 0
 
     def column(self, name: str):
-        return self.history.column(name)[: self.n]
+        return self.view.column(name)
 
     def latest(self, name: str):
         """The last record's per-layer row, or None before the first record."""
-        return self.history.column(name)[self.n - 1] if self.n else None
+        return self.view.column(name)[-1] if self.view.n else None
 
 
 def group_status(statuses: list[str]) -> str:
@@ -116,7 +126,7 @@ class VariantView:
 
     def key(self) -> tuple:
         """What changes when new records arrive."""
-        return tuple((s.n, s.status) for s in self.seeds)
+        return tuple((s.made, s.status) for s in self.seeds)
 
     @property
     def layers(self) -> int:
