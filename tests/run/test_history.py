@@ -180,3 +180,19 @@ def test_a_snapshot_never_changes_under_its_reader(small_limit):
 def test_history_without_thinning_reads_as_before():
     h = History(3, capacity=2, limit=10)
     assert h.n == 0 and h.column("loss").shape == (0,) and h.column("grad_norm").shape == (0, 3)
+
+
+def test_a_sweep_task_tracks_its_measure(small_limit):
+    """A sweep cell's measure of a long run is the same as of the whole history."""
+    from tuisim.run.checks import value_tracks
+
+    sc = _tiny(1500)
+    for spec in (("loss", None, "mean", None), ("grad_norm", 0, "max", None), ("steps_to_loss", None, None, 0.4)):
+        run = VariantRun(sc, sc.variants[0], track=value_tracks(*spec))
+        run.advance(1500)
+        full = VariantRun(sc, sc.variants[0])
+        full.history.limit = 10 ** 9
+        full.advance(1500)
+        assert run.history.thinned
+        assert metric_value(run, *spec) == metric_value(full, *spec)
+    assert value_tracks("weight_change", 0) == [] and value_tracks("diverged") == []

@@ -104,18 +104,22 @@ def _one_seed(expect, runs: dict, k: int) -> float | bool:
     return value
 
 
+def value_tracks(metric: str, layer=None, at=None, threshold=None) -> list[tuple]:
+    """What a run must track (`VariantRun(track=...)`) for metric_value(run, metric, layer,
+    at, threshold) to stay exact however long the run: nothing for whole-run metrics."""
+    if metric == "steps_to_loss":
+        return [(metric, None, None, threshold)]
+    info = METRICS.get(metric)
+    return [(metric, layer, at, None)] if info is not None and info.kind != "run" else []
+
+
 def claim_tracks(expects) -> list[tuple]:
-    """(metric, layer, at, threshold) of every per-step value the claims read (`at` and
-    `relative_at`): what a run tracks so that its claims stay exact however long it is."""
+    """value_tracks of every value the claims read (at `at` and at `relative_at`)."""
     out = []
     for e in expects:
-        info = METRICS[e.metric]
-        if e.metric == "steps_to_loss":
-            out.append((e.metric, None, None, e.threshold))
-        elif info.kind != "run":
-            out.append((e.metric, e.layer, e.at, None))
-            if e.relative_at is not None:
-                out.append((e.metric, e.layer, e.relative_at, None))
+        out += value_tracks(e.metric, e.layer, e.at, e.threshold)
+        if e.relative_at is not None:
+            out += value_tracks(e.metric, e.layer, e.relative_at, e.threshold)
     return out
 
 

@@ -88,6 +88,7 @@ class Task:
                       attempts=self.attempts, **fields)
 
     def run(self) -> Result:
+        from tuisim.run.checks import value_tracks
         from tuisim.run.variant_run import VariantRun
 
         from .measures import measure_value
@@ -95,7 +96,9 @@ class Task:
         # what ScenarioRun(scenario, seed=seed, seeds=1, threads=1).run() does with its one run,
         # on the dataset shipped with the task when there is one
         (variant,) = self.scenario.variants
-        run = VariantRun(self.scenario, variant, seed=self.seed, dataset=self.dataset)
+        m = self.measure
+        run = VariantRun(self.scenario, variant, seed=self.seed, dataset=self.dataset,
+                         track=value_tracks(m.name, m.layer, m.at, m.threshold))
         while not run.finished:
             run.advance(1_000_000)
         return self.result(value=measure_value(run, self.measure), diverged=run.status == "diverged",
