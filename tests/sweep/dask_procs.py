@@ -51,6 +51,7 @@ class DaskProcesses:
     def scheduler(self, port: int = 0, timeout: float = 30) -> str:
         """Start `dask scheduler`; its address (tcp://127.0.0.1:PORT) once it listens."""
         info = self.folder / f"scheduler-{self._n + 1}.json"
+        info.unlink(missing_ok=True)  # the address read is this scheduler's
         p = self._start(["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard",
                          "--scheduler-file", str(info)], "scheduler", self.folder)
         deadline = time.monotonic() + timeout
@@ -70,7 +71,7 @@ class DaskProcesses:
         """Start `dask worker ADDRESS --nthreads 1` in `cwd` (default: a new empty folder)."""
         if cwd is None:
             cwd = self.folder / f"worker-{self._n + 1}"
-            cwd.mkdir()
+            cwd.mkdir(exist_ok=True)
         return self._start(["worker", address, "--nthreads", "1", "--no-dashboard", "--no-nanny",
                             "--local-directory", str(cwd)], "worker", cwd)
 

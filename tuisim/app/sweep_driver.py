@@ -7,6 +7,11 @@ results to sweep.csv as they arrive (to `--out DIR`, else a temporary folder), s
 pause lets the runs in flight finish and stops, and resuming is `resume=True` on the
 same folder: the runs already done are read back, never run again. Leaving the screen stops the sweep; its worker
 processes end with it.
+
+A Dask cluster lost mid-sweep (its scheduler died, or the connection to it) leaves the
+driver "interrupted": `notice` says so in one line, `hint` how to go on (space resumes
+on the cluster once it is back; with --out, `tuisim sweep ... --resume` also does later),
+and the map keeps every result that came before.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from tuisim.sweep import OK, SweepPlan, SweepRun, load_sweep
+from tuisim.sweep import OK, SweepError, SweepPlan, SweepRun, load_sweep
+from tuisim.sweep.headless import interruption
 
 from . import messages as m
 
@@ -85,7 +91,8 @@ class SweepDriver:
         if self.sweep.workers != 0 or scheduler is not None:
             start_resource_tracker()
         self._previous: SweepRun | None = None
-        self.state = "ready"  # ready, starting, running, pausing, paused, finished, closed
+        self.state = "ready"  # ready, starting, running, pausing, paused, interrupted, finished, closed
+        self.lost: str | None = None  # why the cluster was lost (state "interrupted")
         self.checks: list | None = None
         self.elapsed_before = 0.0
         self._lock = threading.Lock()
@@ -126,6 +133,26 @@ class SweepDriver:
     def active(self) -> bool:
         return self.state in ("starting", "running", "pausing")
 
+    @property
+    def notice(self) -> str:
+        """One line for an interrupted sweep: 'interrupted: 9 of 27 runs; the cluster was lost · space resumes'."""
+        if self.state != "interrupted":
+            return ""
+        res = self.results
+        return f"interrupted: {res.done} of {res.total} runs; the cluster was lost · space resumes"
+
+    @property
+    def hint(self) -> str:
+        """Why the sweep stopped and how to finish it (the screen's notification)."""
+        if self.state != "interrupted":
+            return ""
+        text = f"{interruption(self.sweep) or 'interrupted'}.\nSpace resumes on the cluster once it is back " \
+               f"(the runs done are kept)."
+        command = None if self.own_dir else self.sweep.resume_command()
+        if command is not None:
+            text += f" Later, or from a shell:\n{command}"
+        return text
+
     def pause(self) -> None:
         """Start no more runs; pause once the runs in flight are done and recorded."""
         if self.active:
@@ -163,7 +190,7 @@ class SweepDriver:
         failed = 0
         it = sweep.run()
         try:
-            for r in it:
+            for r in self._results(it, sweep):
                 if not r.resumed and self.state == "starting":
                     self.state = "running"
                 if r.status != OK and not r.resumed:
@@ -184,7 +211,11 @@ class SweepDriver:
                     self._cleanup()
         if self._closed:
             return
-        if sweep.results.done == sweep.results.total:
+        self.lost = sweep.lost
+        if sweep.lost is not None:  # the cluster is gone: resume (space) when it is back
+            self.state = "interrupted"
+            emit(m.SweepPaused(self))
+        elif sweep.results.done == sweep.results.total:
             self.state = "finished"
             self.checks = sweep.check()
             if self.own_dir:  # nothing left to resume: the temporary sweep.csv goes now
@@ -193,3 +224,13 @@ class SweepDriver:
         else:
             self.state = "paused"
             emit(m.SweepPaused(self))
+
+    def _results(self, it, sweep: SweepRun):
+        """The results of `it`; a resume that cannot reach the lost cluster yet is the same loss, not a
+        failure: the driver stays interrupted, and space tries again."""
+        try:
+            yield from it
+        except SweepError as e:
+            if self.lost is None or self.scheduler in (None, "local") or sweep.executor is None:
+                raise
+            sweep.lost = str(e)

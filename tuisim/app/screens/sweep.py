@@ -126,7 +126,7 @@ class SweepScreen(Screen):
         self.cursor = carry_cursor(old, lay, self.cursor)
         self.set_class(lay.y is None or lay.row_variant, "-one-axis")
         g = plan.grid
-        status.driver, status.error = driver, None
+        status.driver, status.error = driver, driver.notice or None  # a lost cluster stays said
         status.grid_name = f"{'quick' if quick else 'full'} grid"
         heat = self.query_one(Heatmap)
         seeds = len(g.seeds)
@@ -167,6 +167,13 @@ class SweepScreen(Screen):
     def on_sweep_paused(self, message: m.SweepPaused) -> None:
         if self._mine(message):
             self.refresh_frame(force=True)
+            d = self.driver
+            if d.state == "interrupted":  # the cluster was lost: say so, and how to go on
+                self.query_one(SweepStatusBar).error = d.notice
+                self.query_one(SweepStatusBar).update_if_changed()
+                if not self.deterministic:
+                    self.notify(d.hint, title="The sweep's cluster was lost", severity="error", timeout=30,
+                                markup=False)
 
     def on_sweep_run_failed(self, message: m.SweepRunFailed) -> None:
         if self._mine(message) and not self._told_failure and not self.deterministic:
@@ -252,7 +259,8 @@ class SweepScreen(Screen):
             return
         if d.active:
             d.pause()
-        elif d.state == "paused":
+        elif d.state in ("paused", "interrupted"):
+            self.query_one(SweepStatusBar).error = None
             self._run(d)
         elif d.state == "finished":
             self.notify("every run of this grid is done", timeout=2)
