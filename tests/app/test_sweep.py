@@ -73,7 +73,7 @@ async def test_the_map_fills_in_then_a_cell_opens_in_the_run_screen_and_esc_retu
 
 
 async def test_a_partial_map_pause_resume_and_the_quick_grid():
-    app = sweep_app(overrides=("steps=100",))  # runs long enough to pause halfway
+    app = sweep_app(overrides=("steps=1000",))  # runs long enough (about 30 ms each) to pause halfway, under load too
     async with app.run_test(size=(100, 30)) as pilot:
         screen = app.screen
         await until(pilot, lambda: screen.driver.results.done >= 2, what="a few results")
