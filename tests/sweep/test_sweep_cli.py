@@ -78,3 +78,19 @@ def test_bad_input_exits_2_without_a_traceback(tmp_path, capsys):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
         assert fragment in err and "Traceback" not in err, (argv, err)
+
+
+def test_the_resume_command_repeats_what_made_the_sweep(tmp_path):
+    from tuisim.sweep import SweepRun, load_sweep
+    from tuisim.sweep.headless import resume_hint
+
+    plan = load_sweep(str(TINY), ["steps=5", "model.width=4"], ["train.lr=0.1,0.2"], quick=True, seeds=2)
+    out = tmp_path / "a b"
+    sweep = SweepRun(plan, workers=1, out_dir=out)
+    assert sweep.resume_command("--check") == (
+        f"tuisim sweep {TINY} --set steps=5 --set model.width=4 --grid train.lr=0.1,0.2 --seeds 2 --quick "
+        f"--workers 1 --out '{out}' --resume --check")
+    on = SweepRun(plan, scheduler="tcp://10.0.0.5:8786", out_dir=out)  # the cluster decides the workers
+    assert on.resume_command().endswith(f" --quick --scheduler tcp://10.0.0.5:8786 --out '{out}' --resume")
+    assert SweepRun(plan, workers=1).resume_command() is None
+    assert resume_hint(SweepRun(plan, workers=1)).startswith("Its 0 results so far are not kept (no --out)")

@@ -149,9 +149,9 @@ def resume_hint(sweep: SweepRun, *flags: str) -> str:
     where = "on a new cluster (or this one, restarted; give its scheduler's address if it moved)" \
         if sweep.lost is not None and sweep.scheduler not in (None, "local") else ""
     if command is None:
-        return (f"The {left} missing run{'s' * (left != 1)} were not saved anywhere (no --out): run the sweep "
-                f"again with --out DIR, which keeps every result as it arrives, and finish a sweep cut short "
-                f"with --resume.")
+        return (f"Its {res.done} result{'s' * (res.done != 1)} so far {'are' if res.done != 1 else 'is'} not "
+                f"kept (no --out): run the sweep with --out DIR, which keeps every result as it arrives, and a "
+                f"sweep cut short finishes with --resume, running only the {left} missing.")
     kept = f"The {res.done} result{'s' * (res.done != 1)} so far {'are' if res.done != 1 else 'is'} in " \
            f"{sweep.out_dir / 'sweep.csv'}"
     return f"{kept}; to run the other {left}{' ' + where if where else ''}:\n  {command}"
