@@ -38,7 +38,8 @@ class Param:
         if self.kind == "bool":
             return "true or false"
         if self.kind == "widths":
-            return "a positive integer, or a list of positive integers (one per hidden layer)"
+            what = "a positive integer" if self.hi is None else f"an integer >= 1 and <= {_fmt(self.hi)}"
+            return f"{what}, or a list of them (one per hidden layer)"
         if self.kind == "betas":
             return "a pair [beta1, beta2] with 0 <= beta < 1"
         what = "an integer" if self.kind == "int" else "a number"
@@ -72,8 +73,8 @@ class Param:
             if isinstance(value, (list, tuple)):
                 if not value:
                     raise ValueError(f"{self.name} must be {self.allowed()}, not an empty list")
-                return [self._int(v, f"{self.name}[{i}]", 1) for i, v in enumerate(value)]
-            return self._int(value, self.name, 1)
+                return [self._int(v, f"{self.name}[{i}]", 1, self.hi) for i, v in enumerate(value)]
+            return self._int(value, self.name, 1, self.hi)
         if k == "betas":
             if not isinstance(value, (list, tuple)) or len(value) != 2:
                 raise ValueError(f"{self.name} must be {self.allowed()}, not {value!r}")
@@ -91,14 +92,15 @@ class Param:
         self._check_range(v)
         return v
 
-    def _int(self, value: Any, name: str, lo: int | None) -> int:
+    def _int(self, value: Any, name: str, lo: int | None, hi: float | None = None) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             else:
                 raise ValueError(f"{name} must be an integer, not {_type(value)}")
-        if lo is not None and value < lo:
-            raise ValueError(f"{name} must be an integer >= {lo}, not {value}")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            bounds = f">= {lo}" + (f" and <= {_fmt(hi)}" if hi is not None else "")
+            raise ValueError(f"{name} must be an integer {bounds}, not {value}")
         return value
 
     def _float(self, value: Any, name: str) -> float:
@@ -139,9 +141,15 @@ def _table(*params: Param) -> dict[str, Param]:
     return {p.name: p for p in params}
 
 
+# Sizes a user could want, and no more: a 8192-wide layer is a 0.5 GB matrix in float64
+# (what a whole scenario needs is checked against the machine: tuisim.scenario.budget).
+MAX_DEPTH = 200
+MAX_WIDTH = 8192
+
 MODEL_PARAMS: dict[str, Param] = _table(
-    Param("depth", "int", 3, "number of hidden layers", lo=1, hi=200),
-    Param("width", "widths", 64, "hidden width: one number, or a list with one per hidden layer"),
+    Param("depth", "int", 3, "number of hidden layers", lo=1, hi=MAX_DEPTH),
+    Param("width", "widths", 64, "hidden width: one number, or a list with one per hidden layer", lo=1,
+          hi=MAX_WIDTH),
     Param("activation", "name", "relu", "hidden activation", choices=registry.ACTIVATIONS),
     Param("negative_slope", "float", 0.01, "leaky_relu's slope for negative inputs", lo=0),
     Param("alpha", "float", 1.0, "elu's alpha", lo=0, lo_open=True),

@@ -117,7 +117,7 @@ def check_value(param: Param, value: Any) -> Any:
             raise ValueProblem(text) from None
         index = int(m["i"]) if m["i"] is not None else None
         msg = m["msg"]
-        if _TYPE_ERROR.match(msg):
+        if _TYPE_ERROR.match(msg) or (param.kind == "widths" and msg.startswith("must be an integer")):
             v = value[index] if index is not None else value
             what = param.allowed() if index is None else _element_words(param)
             msg = f"must be {what}, not {found(v)}"
@@ -125,6 +125,8 @@ def check_value(param: Param, value: Any) -> Any:
 
 
 def _element_words(param: Param) -> str:
+    if param.kind == "widths" and param.hi is not None:
+        return f"an integer >= 1 and <= {int(param.hi)}"
     return {"widths": "a positive integer", "betas": "a number >= 0 and < 1"}.get(param.kind, "a text")
 
 

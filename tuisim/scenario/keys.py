@@ -20,6 +20,12 @@ from tuisim.data.keys import DATA_PARAMS, Key, found
 from .metrics import AT_NAMES, LAYER_NAMES, METRICS, RELATIVE_AT_NAMES
 
 MAX_SEEDS = 64  # runs per variant: more is a sweep's job
+# Sizes a user could want, and no more (what a scenario needs in memory is checked against
+# the machine: budget.py): 10^7 steps is hours of training; a batch as large as the largest
+# generated dataset; 10^6 pretraining steps per layer (the lesson uses 600)
+MAX_STEPS = 10_000_000
+MAX_BATCH = 1_000_000
+MAX_PRETRAIN_STEPS = 1_000_000
 SEED_RULES = {"median": "the median across the seeds must pass (the default)",
               "all": "every seed must pass", "any": "at least one seed must pass"}
 
@@ -54,7 +60,7 @@ def _lessons(key: Key, value: Any) -> list[str]:
 
 def _batch_size(key: Key, value: Any) -> int | str:
     n = _integer(value)
-    if value == "full" or (n is not None and n >= 1):
+    if value == "full" or (n is not None and 1 <= n <= MAX_BATCH):
         return "full" if value == "full" else n
     raise ValueError(f"{key.name} must be {key.allowed()}, not {found(value)}")
 
@@ -114,7 +120,7 @@ TOP_PARAMS: dict[str, Param] = _table(
     Param("seed", "int", 0, "seeds the data, the initialization, the batches and dropout", lo=0),
     Param("seeds", "int", 1, "runs of every variant, with seeds seed, seed+1, ..., seed+seeds-1; the app "
           "draws their median and spread, and [[expect]] claims are checked on the median", lo=1, hi=MAX_SEEDS),
-    Param("steps", "int", 1000, "training steps of every variant", lo=1),
+    Param("steps", "int", 1000, "training steps of every variant", lo=1, hi=MAX_STEPS),
 )
 
 # The tables at the top level, with what they hold.
@@ -129,7 +135,7 @@ TABLES = {
 }
 ARRAY_TABLES = ("variant", "expect")
 
-BATCH_WORDS = 'an integer >= 1, or "full" (the whole training set every step)'
+BATCH_WORDS = f'an integer >= 1 and <= {MAX_BATCH}, or "full" (the whole training set every step)'
 
 RUN_PARAMS: dict[str, Param] = _table(
     Key("batch_size", "batch", 64, "examples per step: 1 is stochastic, \"full\" batch gradient descent",
@@ -142,7 +148,7 @@ TRAIN_PARAMS: dict[str, Param] = {**OPTIMIZER_PARAMS, **RUN_PARAMS}
 
 PRETRAIN_PARAMS: dict[str, Param] = _table(
     Param("steps_per_layer", "int", 300, "autoencoder training steps per hidden layer (0: no pretraining)",
-          lo=0),
+          lo=0, hi=MAX_PRETRAIN_STEPS),
     Param("lr", "float", 0.01, "learning rate of the pretraining", lo=0, lo_open=True),
     Param("optimizer", "name", "adam", "update rule of the pretraining", choices=registry.OPTIMIZERS),
     Key("batch_size", "batch", None, "examples per pretraining step", words=BATCH_WORDS, checker=_batch_size,
