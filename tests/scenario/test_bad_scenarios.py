@@ -27,6 +27,13 @@ def expectations(path: Path) -> tuple[list[str], list[int]]:
     return fragments, lines
 
 
+@pytest.fixture(autouse=True)
+def _memory(monkeypatch):
+    """The memory a scenario may use, the same on every machine: the memory_*.toml files'
+    messages name it and the largest value that fits."""
+    monkeypatch.setenv("TUISIM_MEMORY", "8G")
+
+
 def test_there_is_a_bad_file_per_rule():
     assert len(FILES) >= 30
 

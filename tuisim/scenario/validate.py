@@ -8,6 +8,7 @@ from typing import Any
 from tuisim.data import resolve_data
 from tuisim.data.keys import ValueProblem, check_value, found, unknown_key_message
 
+from .budget import check_memory
 from .expects import read_expects
 from .keys import TABLES, TOP_PARAMS, elsewhere
 from .model import Scenario
@@ -60,6 +61,9 @@ def validate(doc: dict[str, Any], report: Report, *, path: Path | None, name: st
 
     # the sweep: axes, measure and claims about the map
     sweep = read_sweep(report, doc.get("sweep"), raw_variants, [s.label for s in specs], by_label, steps)
+
+    # the memory every variant at every seed needs at once, against what this machine has
+    check_memory(report, specs, resolved, top["seeds"], steps)
 
     report.raise_if_any()
     return Scenario(
