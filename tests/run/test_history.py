@@ -38,8 +38,9 @@ def test_default_limit_fits_the_budget():
         assert history_module.MIN_RECORDS <= n <= history_module.MAX_RECORDS
     assert default_limit(2) == history_module.MAX_RECORDS  # a shallow net: the most records
     assert default_limit(101) < default_limit(21)
-    per_record = 8 * (len(history_module.SCALAR_FIELDS) + 1 + 8 * 101)
-    assert default_limit(101) * per_record <= history_module.BUDGET
+    per_record = 8 * (len(history_module.SCALAR_FIELDS) + 1 + 8 * 21)
+    assert default_limit(21) * per_record <= history_module.BUDGET < (default_limit(21) + 1) * per_record
+    assert default_limit(1001) == history_module.MIN_RECORDS  # a very deep net: still enough for a plot
 
 
 def test_bucket_choice_prefers_a_tested_record():

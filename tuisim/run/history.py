@@ -5,11 +5,12 @@ columns are (records, layers) arrays; scalar columns are 1-D. Test metrics are N
 steps where the test set was not evaluated.
 
 Bounded memory: a history keeps at most `limit` records (by default what fits in about
-8 MB, between 1,024 and 8,192 records). When an append takes it past the limit, the
-records older than the newest quarter of it are thinned to one per bucket of `width`
-steps (the bucket's first record with a test evaluation, else its first), `width`
-doubling until they are at most half the limit; the newest stay at full resolution. So a run of any length costs the same memory, and a plot of
-it has the same number of points; the first record is always kept. What the thinning
+4 MB, between 1,024 and 4,096 records; a plot is a few hundred points wide). When an
+append takes it past the limit, the records older than the newest quarter of it are
+thinned to one per bucket of `width` steps (the bucket's first record with a test
+evaluation, else its first), `width` doubling until they are at most half the limit;
+the newest stay at full resolution. So a run of any length costs the same memory, and a
+plot of it the same number of points; the first record is always kept. What the thinning
 would lose is kept elsewhere:
 - the files: a `RunWriter` sets `hold` to the first record it has not written yet, and
   no record from there on is thinned until it is written;
@@ -35,8 +36,8 @@ if TYPE_CHECKING:
     from tuisim.core.stats import StepTrace
 
 SCALAR_FIELDS = ("step", "loss", "accuracy", "test_loss", "test_accuracy", "lr", "grad_total_norm", "diverged")
-BUDGET = 8 << 20  # bytes of records a history keeps at most (about)
-MIN_RECORDS, MAX_RECORDS = 1024, 8192
+BUDGET = 4 << 20  # bytes of records a history keeps at most (about)
+MIN_RECORDS, MAX_RECORDS = 1024, 4096
 
 
 def default_limit(layers: int) -> int:
