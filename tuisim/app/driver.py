@@ -114,15 +114,20 @@ class Driver:
             return self._cancel.is_set() or (cancelled is not None and cancelled.is_set())
 
         self._set_phase("building")
+        from tuisim.run.pretrain import PretrainingStopped, follow
         from tuisim.run.session import ScenarioRun
 
         session = ScenarioRun(self.scenario, seed=self.seed, histograms=self.histograms, threads=self.threads)
         for r in session.runs:
             r.histograms = 0
+        follow(session.runs, stop)  # a long pretraining shows its steps, and ends when the run is cancelled
         self.session = session
         emit(m.SessionReady(self))
         try:
             self._train(session, emit, stop)
+        except PretrainingStopped:
+            if not stop():
+                raise
         finally:
             session.close()
 

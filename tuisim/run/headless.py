@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from .checks import CheckResult, check_record
+from .pretrain import follow
 from .record import RunWriter
 from .session import ScenarioRun
 
@@ -225,6 +226,13 @@ def run_headless(scenario, *, out_dir=None, record_every: int = 1, check: bool =
         signals.restore()
         raise
     progress = None if quiet else Progress(session, stderr)
+
+    def redraw() -> None:  # from a pretraining in the main thread (training threads leave it to on_chunk)
+        if progress is not None and threading.current_thread() is threading.main_thread():
+            progress.update()
+
+    # a long pretraining shows its steps within the layer, and stops at the first signal
+    follow(session.runs, should_stop=lambda: signals.got is not None, redraw=redraw)
     interrupted: KeyboardInterrupt | None = None
     results: list[CheckResult] = []
     t0 = time.perf_counter()
