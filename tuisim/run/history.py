@@ -136,8 +136,11 @@ class History:
         if not k:
             return
         v = self._view
-        if v.n + k > len(v.index):  # room for the rows: past the limit for a moment if need be
-            v = self._view = self._copy(v, max(min(2 * len(v.index), self.limit), v.n + k))
+        if v.n + k > len(v.index):  # room for the rows: thin the older ones, or grow
+            thinned = self._thin(v, k) if v.n + k > self.limit else None
+            if thinned is None:
+                thinned = self._copy(v, max(min(2 * len(v.index), self.limit), v.n + k))
+            v = self._view = thinned
         i, j = v.n, v.n + k
         sc = v.scalars
         for f in ("step", "loss", "accuracy", "lr", "grad_total_norm"):
@@ -159,11 +162,8 @@ class History:
             self.grad_hist = trace.grad_hist
             self.hist_step = int(trace.step[-1])
         self.total += k
-        view = HistoryView(j, v.scalars, v.per_layer, v.index, self.layers)
-        if j > self.limit:
-            view = self._thin(view) or view
         # last, and in one assignment: readers in other threads see whole records only
-        self._view = view
+        self._view = HistoryView(j, v.scalars, v.per_layer, v.index, self.layers)
 
     def _copy(self, v: HistoryView, cap: int, keep: np.ndarray | None = None) -> HistoryView:
         """New arrays of `cap` records holding those of `v` (those at `keep` only)."""
@@ -182,10 +182,12 @@ class History:
         index[:m] = v.index[keep]
         return HistoryView(m, scalars, per_layer, index, self.layers)
 
-    def _thin(self, v: HistoryView) -> HistoryView | None:
-        """The records of `v` with those older than the newest quarter of `limit` (and
-        than `hold`) thinned to at most half the limit; None when there is nothing to thin
-        (the records not yet written fill the history)."""
+    def _thin(self, v: HistoryView, k: int) -> HistoryView | None:
+        """New arrays holding the records of `v`, those older than the newest quarter of
+        `limit` (and than `hold`) thinned to at most half the limit, with room for k more;
+        None when there is nothing to thin (the records not yet written fill it). One
+        copy, into arrays of the same size as last time: the memory they free is what the
+        next thinning takes."""
         n = v.n
         fixed = max(0, n - self.limit // 4)  # records [fixed, n) stay as they are
         if self.hold is not None:
@@ -203,7 +205,7 @@ class History:
         self.width = width
         self.thinned = True
         m = len(keep) + n - fixed
-        return self._copy(v, max(self.limit, m + self.limit // 8), np.concatenate([keep, np.arange(fixed, n)]))
+        return self._copy(v, max(self.limit, m + k), np.concatenate([keep, np.arange(fixed, n)]))
 
 
 def bucket_choice(steps: np.ndarray, tested: np.ndarray, width: int) -> np.ndarray:
