@@ -266,3 +266,14 @@ def test_the_command_line_refuses_before_loading_the_engine(tmp_path):
         assert p.returncode == 2, p.stderr
         assert f"{f}:7: model.width: 2,000 units per hidden layer need about " in p.stderr
         assert "Traceback" not in p.stderr and "loading the compiled engine" not in p.stderr
+
+
+def test_a_sweep_runs_no_more_worker_processes_than_the_memory_holds():
+    """Each local worker process loads the engine and runs one (variant, seed) task at a
+    time: as many as fit beside each other, at least one."""
+    sc = parse(BASE + "[model]\nwidth = 2048\ndepth = 3\n[[variant]]\nlabel = \"a\"\n[[variant]]\nlabel = \"b\"\n"
+                      "model.depth = 4\n")
+    task = max(estimate([run_spec(v, describe_data(v.data))], 1, sc.steps, threads=1).total for v in sc.variants)
+    for memory, workers in ((0.5, 1), (2.5, 2), (3.99, 3), (10, 4)):
+        assert budget.workers_that_fit([sc], 4, environ={"TUISIM_MEMORY": str(int(memory * task))}) == workers
+    assert budget.workers_that_fit([sc], 1, environ={"TUISIM_MEMORY": "1"}) == 1

@@ -12,7 +12,7 @@ scenario needs, for each (variant, seed) run, everything that run keeps until th
   layer's pre-activations, activations, normalised values, masks and back-propagated
   signals: `tuisim.core.layout`), for a training batch, and for the whole test split and
   the whole training split, which the run evaluates in one pass each;
-- **records**: the run's history, at most about 8 MB or 8,192 records
+- **records**: the run's history, at most about 4 MB or 4,096 records
   (`tuisim.run.history` thins older records), and the buffers of one compiled chunk of
   up to 1,024 steps;
 - **data**: the dataset of each seed (shared by the variants that train on the same
@@ -51,8 +51,8 @@ OUT_COLS = 6  # tuisim.core.step.O_SIZE
 MAX_CHUNK = 1024  # tuisim.run.variant_run.MAX_CHUNK: steps per compiled call
 RECORD_FIELDS = 8  # len(tuisim.run.history.SCALAR_FIELDS)
 LAYER_FIELDS = 8  # len(tuisim.core.registry.LAYER_FIELDS)
-HISTORY_BYTES = 8 << 20  # tuisim.run.history: a history keeps about this much ...
-HISTORY_RECORDS = (1024, 8192)  # ... and between this many records
+HISTORY_BYTES = 4 << 20  # tuisim.run.history: a history keeps about this much ...
+HISTORY_RECORDS = (1024, 4096)  # ... and between this many records
 HISTOGRAM_BINS = 40  # the app's (tuisim.app.driver.HISTOGRAM_BINS)
 
 ENGINE_BYTES = 200 << 20  # the process before any run: Python, NumPy, the compiled engine (165 MB measured headless)
@@ -613,3 +613,30 @@ def check_memory(report, specs: list, resolved: list, seeds: int, steps: int | N
     found = memory_problem(runs, variants, where, max(1, seeds), ("seeds",), steps or 1000, available)
     if found is not None:
         report.add(*found)
+
+
+def workers_that_fit(scenarios, workers: int, environ: dict | None = None) -> int:
+    """How many of `workers` local worker processes fit in the memory available, each
+    loading the engine and running one (variant, seed) task of `scenarios` (a sweep's
+    tasks, one variant each) at a time: at least 1, since every task alone was checked
+    when its point was validated."""
+    available = available_memory(environ)
+    if workers <= 1 or not isinstance(available, Available):
+        return workers
+    from tuisim.data import DatasetError, describe_data
+
+    largest, seen, infos = 0, set(), {}
+    for sc in scenarios:
+        for v in sc.variants:
+            if (id(v), sc.steps) in seen:
+                continue
+            seen.add((id(v), sc.steps))
+            key = tuple(sorted(map(repr, v.data.items())))
+            if key not in infos:
+                try:
+                    infos[key] = describe_data(v.data, sc.base_dir)
+                except DatasetError:
+                    infos[key] = None
+            if infos[key] is not None:
+                largest = max(largest, estimate([run_spec(v, infos[key])], 1, sc.steps, threads=1).total)
+    return max(1, min(workers, available.usable // max(1, largest)))

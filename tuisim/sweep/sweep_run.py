@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterator
 
 from tuisim.run.cores import available_cores
+from tuisim.scenario.budget import workers_that_fit
 
 from .expects import SweepCheck, check_sweep
 from .local import ClusterLost, InProcess, LocalPool
@@ -79,7 +80,9 @@ class SweepRun:
             return DaskCluster(self.scheduler, workers=max(1, self.workers), dtypes=self.plan.dtypes)
         if self.workers == 0:
             return InProcess(self.plan.dtypes)
-        return LocalPool(max(1, min(self.workers, n_tasks)), dtypes=self.plan.dtypes)
+        # no more processes at once than the memory holds, each with its largest task (issue 11)
+        fit = workers_that_fit([t.scenario for t in self.tasks], min(self.workers, n_tasks))
+        return LocalPool(max(1, fit), dtypes=self.plan.dtypes)
 
     def run(self) -> Iterator[Result]:
         """Run the sweep, yielding every result as it arrives."""
