@@ -21,7 +21,7 @@ from .metrics import METRICS
 from .report import Report
 from .sweep_axes import apply_grid, axis_param, parse_grid_values, read_axis
 from .sweep_claims import read_expect
-from .sweep_keys import AXIS_PARAMS, MEASURES, QUICK_PARAMS, SWEEP_EXPECT_PARAMS, SWEEP_PARAMS
+from .sweep_keys import AXIS_PARAMS, MAX_POINTS, MAX_RUNS, MEASURES, QUICK_PARAMS, SWEEP_EXPECT_PARAMS, SWEEP_PARAMS
 from .sweep_model import VARIANT_AXIS, Axis, Context, Sweep, SweepExpect, names
 from .tables import check_keys
 
@@ -64,6 +64,8 @@ def read_sweep(report: Report, raw: Any, raw_variants: list[dict], labels: list[
                 axes.append(axis)
     if len(items) > len(axes):
         bad.add("axis")
+    elif axes:
+        _check_size(report, axes, path, len(labels), values.get("seeds", 1))
 
     quick_raw = raw.get("quick")
     quick_seeds, quick_axes = None, []
@@ -97,6 +99,23 @@ def read_sweep(report: Report, raw: Any, raw_variants: list[dict], labels: list[
     if bad or len(report) > before:
         return None
     return replace(sweep, expects=tuple(expects))
+
+
+def _check_size(report: Report, axes: list[Axis], path: tuple, variants: int, seeds: int) -> None:
+    """A grid of at most MAX_POINTS points and MAX_RUNS runs (points x variants x seeds),
+    reported at its last axis (or at seeds)."""
+    points = 1
+    for a in axes:
+        points *= len(a.values)
+    sizes = " x ".join(f"{len(a.values):,}" for a in axes)
+    runs = points * max(1, variants) * seeds
+    if points > MAX_POINTS:
+        report.add(path + ("axis", len(axes) - 1), f"the grid has {points:,} points ({sizes} values); at most "
+                                                   f"{MAX_POINTS:,}: give the axes fewer values")
+    elif runs > MAX_RUNS:
+        where = path + (("seeds",) if seeds > 1 else ("axis", len(axes) - 1))
+        report.add(where, f"the sweep has {runs:,} runs ({points:,} points x {max(1, variants)} variant"
+                          f"{'s' * (variants > 1)} x {seeds:,} seeds); at most {MAX_RUNS:,}: fewer seeds or values")
 
 
 def _tables(report: Report, raw: dict, key: str, path: tuple) -> list[dict]:

@@ -92,6 +92,10 @@ def _point(key: Key, value: Any) -> dict:
 
 MAX_SEEDS = 1000
 MAX_VALUES = 10_000
+# a grid's size: every point is checked like a scenario file before anything runs (a few ms
+# each), and every run is a task; past these a map is days of computing, or never starts
+MAX_POINTS = 10_000
+MAX_RUNS = 100_000
 
 SWEEP_PARAMS: dict[str, Param] = _table(
     Key("measure", "name", "train_loss", "what each cell of the map shows (see the measures table)",
