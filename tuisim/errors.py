@@ -14,6 +14,10 @@ def user_message(exc: BaseException) -> str | None:
         return f"error: data: {exc}"
     if isinstance(exc, (ValueError, KeyError)):
         return f"error: {exc}"
+    if isinstance(exc, MemoryError):  # past the memory check (scenario/budget.py): others took the memory since
+        return (f"error: out of memory ({str(exc) or 'an allocation failed'}): the scenario needs more memory than is "
+                f"free now; make it smaller (width, depth, seeds, samples), close other programs, or set "
+                f"TUISIM_MEMORY to what tuisim may use")
     if isinstance(exc, OSError):
         return f"error: {exc.strerror or exc}: {exc.filename}" if exc.filename else f"error: {exc}"
     return None

@@ -277,3 +277,15 @@ def test_a_sweep_runs_no_more_worker_processes_than_the_memory_holds():
     for memory, workers in ((0.5, 1), (2.5, 2), (3.99, 3), (10, 4)):
         assert budget.workers_that_fit([sc], 4, environ={"TUISIM_MEMORY": str(int(memory * task))}) == workers
     assert budget.workers_that_fit([sc], 1, environ={"TUISIM_MEMORY": "1"}) == 1
+
+
+def test_a_memory_error_past_the_check_is_a_message_not_a_traceback():
+    """Memory others took between the check and the allocation: one line, what to do."""
+    from tuisim.errors import user_message
+
+    try:
+        np.zeros(10**14)
+    except MemoryError as exc:
+        msg = user_message(exc)
+    assert msg.startswith("error: out of memory (Unable to allocate 728. TiB for an array") and "TUISIM_MEMORY" in msg
+    assert user_message(MemoryError()).startswith("error: out of memory (an allocation failed): ")
