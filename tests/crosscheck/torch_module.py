@@ -22,7 +22,7 @@ def make_norm(name, n):  # torch's defaults: eps 1e-5, momentum 0.1; RMSNorm eps
 class TuisimMLP(nn.Module):
     def __init__(self, n_in, n_out, depth=3, width=64, activation="relu", negative_slope=0.01, alpha=1.0,
                  pieces=2, norm="none", norm_position="before", architecture="plain", skip_every=None,
-                 shortcut="projection", dropout=0.0, **_init_keys):
+                 shortcut="projection", dropout=0.0, dtype="float64", **_init_keys):
         super().__init__()
         w = list(width) if isinstance(width, (list, tuple)) else [width] * depth
         k = pieces if activation == "maxout" else 1
@@ -38,6 +38,7 @@ class TuisimMLP(nn.Module):
         self.shortcuts = nn.ModuleDict({str(b): nn.Linear(fan_in[l0], w[l1 - 1], bias=False)
                                         for b, (l0, l1) in enumerate(self.blocks) if architecture != "plain"
                                         and shortcut == "projection" and fan_in[l0] != w[l1 - 1]})
+        self.to(getattr(torch, dtype))  # tuisim's dtype: float64 (its default) or float32
 
     def hidden(self, i, h):
         z = self.layers[i](h)
@@ -59,6 +60,6 @@ class TuisimMLP(nn.Module):
         return self.layers[-1](x)
 
 def from_tuisim(net):  # the same architecture, the network's parameters and buffers loaded (strict)
-    model = TuisimMLP(**net.config).to(getattr(torch, net.config["dtype"]))
+    model = TuisimMLP(**net.config)
     model.load_state_dict({k: torch.from_numpy(v) for k, v in net.state_dict().items()})
     return model

@@ -158,6 +158,21 @@ class Network:
                 raise ValueError(f"load_state_dict: {name} has shape {arr.shape}, the network needs {e.shape}")
             self._view(e)[...] = arr
 
+    def save(self, path) -> None:
+        """Write the state dict to a `.safetensors` file, the config as JSON in its
+        metadata (see `tuisim.core.weights`); `Network.load(path)` builds it again."""
+        from .weights import save
+
+        save(self, path)
+
+    @classmethod
+    def load(cls, path) -> "Network":
+        """The network saved in `path` (by `save`, or by a run's `--out`): its config,
+        its parameters and buffers. A bad file raises ValueError saying what is wrong."""
+        from .weights import load
+
+        return load(path)
+
     def parameter(self, name: str) -> np.ndarray:
         """A live view (not a copy) of one parameter or buffer."""
         return self._view(self._entries[name])
