@@ -11,11 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DirectoryTree, Footer, Input, Markdown, OptionList, Static
+from textual.widgets import DirectoryTree, Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tuisim.data import confine
 from tuisim.scenario import ScenarioError, bundled_scenarios, load_scenario
+
+from ..widgets.footer import KeyFooter
 
 # The groups of LESSONS.md
 LESSON_GROUPS = {
@@ -137,7 +139,7 @@ class BrowserScreen(Screen):
                 yield Static("The served folder: enter opens a scenario, tab types a path, esc cancels")
                 yield ServedFolder(served, id="served")
                 yield Input(placeholder="a scenario file inside the served folder, or a bundled name", id="path")
-        yield Footer()
+        yield KeyFooter()
 
     def _options(self) -> list:
         opts: list = []

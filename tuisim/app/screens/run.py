@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer
+from textual.widgets import ContentSwitcher
 from textual.worker import Worker, get_current_worker
 
 from tuisim.scenario import ScenarioError, parse_scenario
@@ -19,6 +19,7 @@ from .. import messages as m
 from ..driver import Driver, export_summary, speed_label
 from ..format import num
 from .dialogs import report_worker_failure, writable
+from ..widgets.footer import KeyFooter
 from ..widgets.grad_bars import GradBars, QUANTITIES
 from ..widgets.health_table import HealthTable
 from ..widgets.heat_strip import HeatStrip
@@ -36,15 +37,17 @@ VIEW_NAMES = {"heat": "Heat strip", "health": "Health", "hist": "Histograms", "a
 class RunScreen(Screen):
     KIND = "run"
     BINDINGS = [
-        Binding("space", "toggle_pause", "Pause"),
-        Binding("n", "step", "Step"),
-        Binding("r", "restart", "Restart"),
-        Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
-        Binding("minus", "slower", "Slower", key_display="-"),
-        Binding("g", "toggle_quantity", "dW↔dz"),
-        Binding("v", "next_variant", "Variant"),
-        Binding("p", "next_view", "View"),
-        Binding("h", "toggle_histogram", "Hist act↔grad", show=False),
+        Binding("space", "toggle_pause", "Pause", tooltip="Pause or resume every variant"),
+        Binding("n", "step", "Step", tooltip="One training step (pauses first)"),
+        Binding("r", "restart", "Restart", tooltip="Restart every variant from its initial weights"),
+        Binding("plus,equals_sign", "faster", "Faster", key_display="+", tooltip="Train faster"),
+        Binding("minus", "slower", "Slower", key_display="-", tooltip="Train slower"),
+        Binding("g", "toggle_quantity", "dW↔dz", tooltip="Bars and heat strip: the weights' gradient "
+                "‖dL/dW‖ or the back-propagated signal ‖dL/dz‖"),
+        Binding("v", "next_variant", "Variant", tooltip="Focus the next variant (health table, lr, settings)"),
+        Binding("p", "next_view", "View", tooltip="The lower panel's next view"),
+        Binding("h", "toggle_histogram", "Hist act↔grad", show=False,
+                tooltip="Histograms: activations or log10 |dL/dz|"),
         Binding("1", "view('heat')", "Heat strip", show=False),
         Binding("2", "view('health')", "Health table", show=False),
         Binding("3", "view('hist')", "Histograms", show=False),
@@ -53,11 +56,15 @@ class RunScreen(Screen):
         Binding("z", "zoom", "Zoom the focused panel", show=False),
         Binding("left_square_bracket", "scale_lr(0.5)", "Halve the lr", key_display="[", show=False),
         Binding("right_square_bracket", "scale_lr(2.0)", "Double the lr", key_display="]", show=False),
-        Binding("e", "settings", "Settings"),
-        Binding("s", "screenshot", "Screenshot"),
-        Binding("x", "export", "Export"),
-        Binding("escape", "back", "Lessons", show=False),
+        Binding("e", "settings", "Settings", tooltip="Change lr, momentum, weight decay, clipping live; "
+                "any KEY=VALUE with a restart"),
+        Binding("s", "screenshot", "Screenshot", tooltip="Save the screen as SVG"),
+        Binding("x", "export", "Export", tooltip="Write steps.jsonl, steps.csv and summary.json"),
+        Binding("escape", "back", "Lessons", show=False, tooltip="Back to the lessons (or out of a zoom)"),
     ]
+    # what the footer keeps when the line is short, most important first (after q and ?)
+    FOOTER_PRIORITY = ("toggle_pause", "step", "toggle_quantity", "next_view", "settings", "next_variant",
+                       "restart", "faster", "slower", "export", "screenshot")
 
     def __init__(self, scenario, *, seed: int | None = None, overrides: list[str] | None = None,
                  pause_at: int | None = None, deterministic: bool = False, focus: int = 0,
@@ -94,7 +101,7 @@ class RunScreen(Screen):
                 yield GradBars(id="bars")
                 yield LessonPanel(sc, id="lesson")
         yield StatusBar(id="status", deterministic=self.deterministic)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._layout_for(self.size.width, self.size.height)

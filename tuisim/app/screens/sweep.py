@@ -17,7 +17,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker, get_current_worker
 
 from tuisim.scenario import ScenarioError
@@ -27,6 +26,7 @@ from ..sweep_driver import SweepDriver, SweepSpec
 from ..sweep_map import MapData, MapLayout, carry_cursor, chance_of, measure_title
 from .dialogs import report_worker_failure, writable
 from ..widgets.cell_info import CellInfo, summarize
+from ..widgets.footer import KeyFooter
 from ..widgets.heatmap import Heatmap
 from ..widgets.lesson import SweepAbout
 from ..widgets.status import SweepStatusBar, TitleBar
@@ -49,6 +49,9 @@ class SweepScreen(Screen):
         Binding("s", "screenshot", "Screenshot"),
         Binding("escape", "back", "Lessons", show=False),
     ]
+    # what the footer keeps when the line is short, most important first (after q and ?)
+    FOOTER_PRIORITY = ("open_cell", "toggle_pause", "toggle_about", "next_variant", "next_seed", "toggle_quick",
+                       "screenshot")
 
     def __init__(self, spec: SweepSpec, *, deterministic: bool = False) -> None:
         super().__init__()
@@ -81,7 +84,7 @@ class SweepScreen(Screen):
                 yield CellInfo(id="cell")
             yield SweepAbout(sc, self.map_layout, plan, self.quick, id="about")
         yield SweepStatusBar(id="status", deterministic=self.deterministic)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._layout_for(self.size.width, self.size.height)
