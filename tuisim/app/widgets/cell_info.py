@@ -107,7 +107,7 @@ class CellInfo(Widget):
     """Two lines under the map about the selected cell."""
 
     COMPONENT_CLASSES = {"cell-info--key", "cell-info--muted", "cell-info--error", "cell-info--warning"}
-    DEFAULT_CSS = "CellInfo { height: 2; }"
+    DEFAULT_CSS = "CellInfo { height: 2; text-wrap: nowrap; text-overflow: ellipsis; }"
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

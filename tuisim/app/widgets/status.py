@@ -20,7 +20,7 @@ class TitleBar(Widget):
     """tuisim · the scenario's title · its lessons."""
 
     COMPONENT_CLASSES = {"title-bar--app", "title-bar--lessons"}
-    DEFAULT_CSS = "TitleBar { height: 1; }"
+    DEFAULT_CSS = "TitleBar { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }"
 
     def __init__(self, title: str, lessons: list[str], *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -36,35 +36,64 @@ class TitleBar(Widget):
         return t
 
 
-def variant_state(runs) -> list[tuple[str, str]]:
+def variant_state(runs, paused: bool = False) -> list[tuple[str, str]]:
     """What a variant's runs (one per seed) are doing, as (text, kind) pieces, kind one of
-    the status bar's classes: ok, error, muted. Finished only when every seed is."""
+    the status bar's classes: ok, error, muted. Finished only when every seed is; while the
+    run is paused, a run that would be training is "paused"."""
+
+    def going(status: str) -> str:
+        return "paused" if paused and status in ("running", "ready") else status
+
     div = [r for r in runs if r.status == "diverged"]
     if len(runs) == 1:
         r = runs[0]
         if div:
             return [(f"diverged at step {r.diverged_at}", "error")]
-        return [("done", "ok")] if r.status == "done" else [(r.pretrain_status or r.status, "muted")]
+        return [("done", "ok")] if r.status == "done" else [(r.pretrain_status or going(r.status), "muted")]
     n = len(runs)
     if len(div) == n:
         return [(f"all {n} seeds diverged", "error")]
     if all(r.finished for r in runs):
         state = [("done", "ok")]
     else:
-        going = [r for r in runs if not r.finished]
-        note = next((r.pretrain_status for r in going if r.pretrain_status), "")
-        state = [(note or ("running" if any(r.status == "running" for r in going) else going[0].status), "muted")]
+        still = [r for r in runs if not r.finished]
+        note = next((r.pretrain_status for r in still if r.pretrain_status), "")
+        state = [(note or going("running" if any(r.status == "running" for r in still) else still[0].status),
+                  "muted")]
     if div:
         state.append((f", {len(div)} of {n} diverged", "error"))
     return state
 
 
+def fit(pieces: list[tuple[int, Text]], width: int) -> Text:
+    """The pieces (priority, text), in their order, without the least important ones until
+    the line fits in `width` cells (priority 0: always kept; the highest number goes first,
+    the later of equals first); what still overflows is cut with an ellipsis."""
+    kept = list(pieces)
+    if width > 0:
+        while sum(t.cell_len for _, t in kept) > width:
+            droppable = [k for k, (p, _) in enumerate(kept) if p > 0]
+            if not droppable:
+                break
+            worst = max(droppable, key=lambda k: (kept[k][0], k))
+            del kept[worst]
+    out = Text(no_wrap=True, overflow="ellipsis", end="")
+    for _, t in kept:
+        out.append_text(t)
+    if width > 0 and out.cell_len > width:
+        out.truncate(width, overflow="ellipsis")
+    return out
+
+
 class StatusBar(Widget):
-    """Run state, step, speed, learning rate and each variant's state, from the driver."""
+    """Run state, step, speed, learning rate and the variants whose state says more than
+    the run's (done while others train, diverged, pretraining), from the driver. When the
+    line is short the least useful parts go first: the steps/s, the speed, which variant
+    the lr is of, the seed count."""
 
     COMPONENT_CLASSES = {"status-bar--state", "status-bar--busy", "status-bar--muted", "status-bar--error",
                          "status-bar--ok"}
-    DEFAULT_CSS = "StatusBar { height: 1; }"
+    DEFAULT_CSS = "StatusBar { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }"
 
     def __init__(self, *, id: str | None = None, deterministic: bool = False) -> None:
         super().__init__(id=id)
@@ -84,8 +113,6 @@ class StatusBar(Widget):
         return self._text()
 
     def _text(self) -> Text:
-        c = self.get_component_rich_style
-        muted = c("status-bar--muted")
         t, done = self._line()
         if done:
             return t
@@ -102,37 +129,53 @@ class StatusBar(Widget):
                 secs = "" if self.deterministic else f" {time.monotonic() - d.phase_since:.0f} s"
                 self._busy(t, f"compiling the engine (first run only)…{secs}")
             return t
-        if d.phase == "finished":
-            t.append(" ✓ finished ", c("status-bar--ok"))
+        return fit(self._pieces(d, session), self.size.width)
+
+    def _pieces(self, d, session) -> list[tuple[int, Text]]:
+        c = self.get_component_rich_style
+        muted = c("status-bar--muted")
+        pieces: list[tuple[int, Text]] = []
+
+        def add(priority: int, text: str, style=None) -> None:
+            pieces.append((priority, Text(text, style=style or "")))
+
+        finished = d.phase == "finished"
+        if finished:
+            add(0, " ✓ finished ", c("status-bar--ok"))
+            word = "done"
         elif d.paused:
-            t.append(" ⏸ paused ", c("status-bar--state"))
+            add(0, " ⏸ paused ", c("status-bar--state"))
+            word = "paused"
         else:
-            t.append(" ▶ running ", c("status-bar--state"))
+            add(0, " ▶ running ", c("status-bar--state"))
+            word = "running"
         total = max(r.total_steps for r in session.runs)
-        t.append(f" step {d.step}/{total}")
+        add(0, f" step {d.step}/{total}")
         if len(session.seeds) > 1:
+            add(2, f" · {len(session.seeds)} seeds")
             diverged = sum(r.status == "diverged" for r in session.runs)
-            t.append(f" · {len(session.seeds)} seeds")
             if diverged:
-                t.append(f" · {diverged} diverged", c("status-bar--error"))
-        if not self.deterministic and d.phase != "finished":
+                add(1, f" · {diverged} diverged", c("status-bar--error"))
+        if not self.deterministic and not finished and not d.paused:
             rate = d.rate
-            t.append(f" · {rate:.0f} steps/s" if rate == rate else " · – steps/s", muted)
-        t.append(f" · speed {speed_label(d.speed)}", muted)
+            add(5, f" · {rate:.0f} steps/s" if rate == rate else " · – steps/s", muted)
+        add(6 if d.speed is None else 4, f" · speed {speed_label(d.speed)}", muted)
         groups = session.groups
         focus = groups[self.focus_index % len(groups)].runs[0]
-        t.append(f" · lr {num(focus.opt.lr_at(max(focus.step - 1, 0)))}")
+        add(2, f" · lr {num(focus.opt.lr_at(max(focus.step - 1, 0)))}")
         if len(groups) > 1:
-            t.append(f" ({focus.label})", muted)
-        t.append("  ")
+            add(4, f" ({focus.label})", muted)
         for g in groups:
-            (first, kind), *rest = variant_state(g.runs)
-            t.append(f" {g.label}: {first}", c(f"status-bar--{kind}"))
-            for text, kind in rest:
-                t.append(text, c(f"status-bar--{kind}"))
-            t.append(" ·", muted)
-        t.right_crop(2)
-        return t
+            state = variant_state(g.runs, paused=d.paused and not finished)
+            (first, kind), *rest = state
+            if first == word and not rest:
+                continue  # what the run as a whole is doing: said once, at the start
+            piece = Text(" · ", style=muted)
+            piece.append(f"{g.label}: ")
+            for text, kind in state:
+                piece.append(text, c(f"status-bar--{kind}"))
+            pieces.append((1 if any(k == "error" for _, k in state) else 3, piece))
+        return pieces
 
     def _line(self) -> tuple[Text, bool]:
         """A new status line, and whether it is complete already (an error shows alone)."""
@@ -154,7 +197,7 @@ class StatusBar(Widget):
 
 class SweepStatusBar(StatusBar):
     """The sweep's state, runs done of the total (with a bar), failures, elapsed time, ETA,
-    where the runs go and which grid."""
+    where the runs go and which grid (the last ones go first when the line is short)."""
 
     def __init__(self, *, id: str | None = None, deterministic: bool = False) -> None:
         super().__init__(id=id, deterministic=deterministic)
@@ -172,41 +215,48 @@ class SweepStatusBar(StatusBar):
             return t
         p = d.progress()
         state = d.state
+        pieces: list[tuple[int, Text]] = []
+
+        def add(priority: int, text: str, style=None) -> None:
+            pieces.append((priority, Text(text, style=style or "")))
+
         if state == "starting":
-            self._busy(t, f"starting {d.executor_name} (loading the engine)… ")
+            add(0, f" {self._spin()} starting {d.executor_name} (loading the engine)… ", c("status-bar--busy"))
         elif state == "running":
-            t.append(" ▶ running ", c("status-bar--state"))
+            add(0, " ▶ running ", c("status-bar--state"))
         elif state == "pausing":
-            self._busy(t, "pausing after the runs in flight… ")
+            add(0, f" {self._spin()} pausing after the runs in flight… ", c("status-bar--busy"))
         elif state == "paused":
-            t.append(" ⏸ paused (space resumes) ", c("status-bar--state"))
+            add(0, " ⏸ paused (space resumes) ", c("status-bar--state"))
         elif state == "finished":
-            t.append(" ✓ finished ", c("status-bar--ok"))
+            add(0, " ✓ finished ", c("status-bar--ok"))
         else:
-            t.append(f" {state} ", muted)
+            add(0, f" {state} ", muted)
         done, total = p["done"], p["total"]
-        t.append(f" {done}/{total} runs ")
+        add(0, f" {done}/{total} runs")
         cells = 12
         k = int(cells * done / total) if total else cells
-        t.append("━" * k, c("status-bar--ok") if state == "finished" else c("status-bar--state"))
-        t.append("─" * (cells - k), muted)
+        bar = Text(" ")
+        bar.append("━" * k, c("status-bar--ok") if state == "finished" else c("status-bar--state"))
+        bar.append("─" * (cells - k), muted)
+        pieces.append((4, bar))
         if p["failed"]:
-            t.append(f" · {p['failed']} failed", c("status-bar--error"))
+            add(1, f" · {p['failed']} failed", c("status-bar--error"))
         if not self.deterministic:
-            t.append(f" · {clock(p['elapsed'])} elapsed", muted)
+            add(5, f" · {clock(p['elapsed'])} elapsed", muted)
             if state in ("starting", "running"):
-                t.append(f" · ETA {clock(p['eta'])}")
+                add(2, f" · ETA {clock(p['eta'])}")
         if state != "starting":
-            t.append(f" · {d.executor_name}", muted)
-        t.append(f" · {self.grid_name}", muted)
-        return t
+            add(6, f" · {d.executor_name}", muted)
+        add(3, f" · {self.grid_name}", muted)
+        return fit(pieces, self.size.width)
 
 
 class ViewTabs(Widget):
     """The lower panel's views as tabs, the current one highlighted; the key hint is
     added when the line has room for it (never cut in the middle)."""
 
-    DEFAULT_CSS = "ViewTabs { height: 1; }"
+    DEFAULT_CSS = "ViewTabs { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }"
     HINT = "p: next view · 0: hide"
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -221,8 +271,10 @@ class ViewTabs(Widget):
     SHORT = {"Heat strip": "Heat", "Histograms": "Hist", "Health": "Health", "About": "About"}
 
     def _tabs(self, names: str) -> Text:
-        """names: "full", "short", or "keys" (only the current view named)."""
+        """names: "full", "short", "tight" (short names, closer together) or "keys" (only
+        the current view named: the last resort of a very narrow terminal)."""
         t = Text(no_wrap=True, overflow="ellipsis")
+        tight = names in ("tight", "keys")
         for k, (key, name, current) in enumerate(self.views):
             if k:
                 t.append(" ")
@@ -230,7 +282,10 @@ class ViewTabs(Widget):
             if current:
                 t.append(f" {key} {label} ", Style(reverse=True))
             elif names == "keys":
-                t.append(f" {key}", Style(dim=True))
+                t.append(f"{key}", Style(dim=True))
+            elif tight:
+                t.append(f"{key}", Style(dim=True))
+                t.append(f" {label}")
             else:
                 t.append(f" {key}", Style(dim=True))
                 t.append(f" {label} ")
@@ -238,7 +293,7 @@ class ViewTabs(Widget):
 
     def render(self):
         width = self.size.width
-        for names in ("full", "short", "keys"):
+        for names in ("full", "short", "tight", "keys"):
             t = self._tabs(names)
             if t.cell_len <= width:
                 break
