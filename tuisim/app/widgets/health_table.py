@@ -4,7 +4,12 @@ update-to-weight ratio against its 1e-3 guide (Karpathy: ~1e-3 is a good learnin
 
 With several seeds each number is the median across the seeds (of those with a finite
 value: a diverged seed's NaN is left out), and the seeds' [min, max] follows it in as
-many columns as fit: the update ratio's first, then std, mean, dead and saturated."""
+many columns as fit: the update ratio's first, then std, mean, dead and saturated.
+
+The table is laid out for its width rather than left for Rich to squeeze (which cut the
+headers to "lay… me…" and the numbers to "0.…" at 80 columns): it sheds, in turn, the
+saturation or dead-unit column that is 0 by definition for the activation, the ratio's
+gauge, a space between columns, digits, and last the mean and the std, saying so."""
 
 from __future__ import annotations
 
@@ -15,6 +20,8 @@ import numpy as np
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
+
+from tuisim.core.registry import DEAD_ACTIVATIONS, SATURATING_ACTIVATIONS
 
 from ..format import layer_name, num, pct, sample_rows, sci
 from ..spread import nan_spread
@@ -53,8 +60,16 @@ def fixed(v: float) -> str:
     return f"{v:.3f}" if math.isfinite(v) and abs(v) < 100 else num(v)
 
 
+def short(v: float) -> str:
+    """A mean or std in at most 5 cells: 0.12, -0.12, 12, 1.2e5."""
+    return f"{v:.2f}" if math.isfinite(v) and abs(v) < 10 else num(v, 2)
+
+
 FIELDS = ("act_mean", "act_std", "saturated", "dead", "update_ratio")
+HEADERS = {"act_mean": "mean", "act_std": "std", "saturated": "sat%", "dead": "dead%", "update_ratio": "upd/W"}
 RANGE_ORDER = ("update_ratio", "act_std", "act_mean", "dead", "saturated")  # which ranges first, as room allows
+DROP_ORDER = ("act_mean", "act_std")  # the columns a very narrow table leaves out, first to last
+GAUGE = 10
 
 
 @dataclass
@@ -72,69 +87,133 @@ class HealthRows:
     spread: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
 
 
+def applicable(activation: str) -> tuple[str, ...]:
+    """The fields that can be other than 0 for this activation: saturation for the bounded
+    ones (sigmoid, tanh), dead units for relu and leaky relu, neither for the others."""
+    return tuple(f for f in FIELDS if not (f == "saturated" and activation not in SATURATING_ACTIVATIONS
+                                           or f == "dead" and activation not in DEAD_ACTIVATIONS))
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    """How the table is laid out: its columns, the ratio gauge's cells (0: none), the
+    spaces between columns, and whether the numbers take their short forms."""
+
+    fields: tuple[str, ...]
+    gauge: int = GAUGE
+    gap: int = 2
+    compact: bool = False
+
+    @property
+    def hidden(self) -> list[str]:
+        return [HEADERS[f] for f in DROP_ORDER if f not in self.fields]
+
+
+def layouts(activation: str):
+    """The layouts to try, best first: everything; without the columns that are 0 by
+    definition for this activation; without the gauge (the number stays); with 1 space
+    between columns; with shorter numbers; then without the mean, then the std."""
+    fields = applicable(activation)
+    yield TableLayout(FIELDS)
+    yield TableLayout(fields)
+    yield TableLayout(fields, gauge=0)
+    yield TableLayout(fields, gauge=0, gap=1)
+    yield TableLayout(fields, gauge=0, gap=1, compact=True)
+    for k in range(1, len(DROP_ORDER) + 1):
+        yield TableLayout(tuple(f for f in fields if f not in DROP_ORDER[:k]), gauge=0, gap=1, compact=True)
+
+
 def _range(field: str, lo: float, hi: float) -> str:
     f = {"act_mean": lambda v: num(v, 2), "act_std": lambda v: num(v, 2), "saturated": pct, "dead": pct,
          "update_ratio": sci}[field]
     return f"[{f(lo)}, {f(hi)}]"
 
 
-def range_columns(rows: HealthRows, idx, width: int | None, base: int) -> list[str]:
+def range_columns(rows: HealthRows, idx, width: int | None, base: int, fields=FIELDS, gap: int = 2) -> list[str]:
     """The fields whose [min, max] column fits beside a table `base` columns wide (in
     RANGE_ORDER; a field the seeds all agree on, such as 0% dead everywhere, needs none)."""
     if not rows.spread or width is None:
         return []
     shown, used = [], base
     for f in RANGE_ORDER:
+        if f not in fields:
+            continue
         lo, hi = rows.spread[f]
         cells = [_range(f, float(lo[i]), float(hi[i])) for i in idx]
         if all(float(lo[i]) == float(hi[i]) for i in idx):
             continue
-        w = max([len("[min, max]")] + [len(c) for c in cells]) + 2
+        w = max([len("[min, max]")] + [len(c) for c in cells]) + gap
         if used + w <= width:
             shown.append(f)
             used += w
     return shown
 
 
-def render_health(rows: HealthRows, height: int, styles: dict[str, Style], muted: Style, guide: Style,
-                  warning: Style, gauge: int = 10, width: int | None = None) -> tuple[Table, str]:
-    layers = len(rows.act_mean)
-    body = max(1, height - 1)
-    idx = sample_rows(layers, body)
-    note = f"{len(idx)} of {layers} layers" if len(idx) < layers else ""
-    t = Table(box=None, padding=(0, 1), pad_edge=False, expand=False, header_style=Style(bold=True),
-              show_edge=False)
+def _cells(rows: HealthRows, idx, compact: bool, styles, warning: Style) -> dict[str, list]:
+    value = short if compact else fixed
+    ratio = (lambda v: sci(v, 0)) if compact else sci
     cells = {f: [] for f in FIELDS}
     for i in idx:
         sat, dead, r = float(rows.saturated[i]), float(rows.dead[i]), float(rows.update_ratio[i])
         h = ratio_health(r)
-        cells["act_mean"].append(fixed(float(rows.act_mean[i])))
-        cells["act_std"].append(fixed(float(rows.act_std[i])))
+        cells["act_mean"].append(value(float(rows.act_mean[i])))
+        cells["act_std"].append(value(float(rows.act_std[i])))
         cells["saturated"].append(Text(pct(sat), style=warning if sat > 0.5 else Style()))
         cells["dead"].append(Text(pct(dead), style=warning if dead > 0.5 else Style()))
-        cells["update_ratio"].append(Text(sci(r), style=styles[h] if h != "healthy" else Style()))
-    names = {"act_mean": "mean", "act_std": "std", "saturated": "sat", "dead": "dead", "update_ratio": "upd/W"}
-    # the table without ranges: each column its widest cell, 2 apart
-    base = sum(max([len(names[f])] + [len(str(c)) for c in cells[f]]) + 2 for f in FIELDS) + 7 + gauge
-    ranged = range_columns(rows, idx, width, base)
-    t.add_column("layer", justify="right", style=muted)
-    for f in FIELDS:
-        t.add_column(names[f], justify="right")
+        cells["update_ratio"].append(Text(ratio(r), style=styles[h] if h != "healthy" else Style()))
+    return cells
+
+
+def table_width(lay: TableLayout, names: list[str], cells: dict[str, list]) -> int:
+    """Cells the table takes without ranges: each column its widest cell, `gap` apart."""
+    cols = [max(len("layer"), *(len(n) for n in names))]
+    cols += [max([len(HEADERS[f])] + [len(str(c)) for c in cells[f]]) for f in lay.fields]
+    if lay.gauge:
+        cols.append(lay.gauge)
+    return sum(cols) + lay.gap * (len(cols) - 1)
+
+
+def render_health(rows: HealthRows, height: int, styles: dict[str, Style], muted: Style, guide: Style,
+                  warning: Style, gauge: int = GAUGE, width: int | None = None) -> tuple[Table, str]:
+    """The table, and a note for the panel's subtitle (layers sampled, columns left out).
+    With `width` the table is laid out to fit it: see `layouts`."""
+    layers = len(rows.act_mean)
+    body = max(1, height - 1)
+    idx = sample_rows(layers, body)
+    names = [layer_name(int(i), layers) for i in idx]
+    lay = cells = None
+    for lay in layouts(rows.activation):
+        lay = TableLayout(lay.fields, gauge if lay.gauge else 0, lay.gap, lay.compact)
+        cells = _cells(rows, idx, lay.compact, styles, warning)
+        if width is None or table_width(lay, names, cells) <= width:
+            break
+    notes = [f"{len(idx)} of {layers} layers"] if len(idx) < layers else []
+    if lay.hidden:
+        notes.append(", ".join(lay.hidden) + " hidden")
+    ranged = range_columns(rows, idx, width, table_width(lay, names, cells), lay.fields, lay.gap)
+    t = Table(box=None, padding=(0, 1) if lay.gap == 2 else (0, 1, 0, 0), pad_edge=False, expand=False,
+              header_style=Style(bold=True), show_edge=False)
+    t.add_column("layer", justify="right", style=muted, no_wrap=True)
+    for f in lay.fields:
+        t.add_column(HEADERS[f], justify="right", no_wrap=True)
         if f in ranged:
-            t.add_column(Text("[min, max]", style=muted), justify="left", style=muted)
-    g = int((math.log10(RATIO_GUIDE) - RATIO_AXIS[0]) / (RATIO_AXIS[1] - RATIO_AXIS[0]) * gauge)
-    t.add_column(Text.assemble("1e-7".ljust(g)[:g], ("│", guide), "1".rjust(gauge - g - 1)), justify="left")
+            t.add_column(Text("[min, max]", style=muted), justify="left", style=muted, no_wrap=True)
+    if lay.gauge:
+        g = int((math.log10(RATIO_GUIDE) - RATIO_AXIS[0]) / (RATIO_AXIS[1] - RATIO_AXIS[0]) * lay.gauge)
+        t.add_column(Text.assemble("1e-7".ljust(g)[:g], ("│", guide), "1".rjust(lay.gauge - g - 1)),
+                     justify="left", no_wrap=True)
     for k, i in enumerate(idx):
         r = float(rows.update_ratio[i])
-        row = [layer_name(int(i), layers)]
-        for f in FIELDS:
+        row = [names[k]]
+        for f in lay.fields:
             row.append(cells[f][k])
             if f in ranged:
                 lo, hi = rows.spread[f]
                 row.append(_range(f, float(lo[i]), float(hi[i])))
-        row.append(ratio_gauge(r, gauge, styles[ratio_health(r)], guide))
+        if lay.gauge:
+            row.append(ratio_gauge(r, lay.gauge, styles[ratio_health(r)], guide))
         t.add_row(*row)
-    return t, note
+    return t, " · ".join(notes)
 
 
 class HealthTable(Panel):
@@ -155,8 +234,7 @@ class HealthTable(Panel):
     def titles(self) -> None:
         if self.views:
             v = self.views[self.focus_index % len(self.views)]
-            several = f" · median of {len(v.seeds)} seeds" if v.several else ""
-            self.set_titles(f"Activation health · {v.label}{several}")
+            self.set_titles(health_title(v.label, len(v.seeds), self.size.width - 6))
 
     def build(self):
         views = self.views
@@ -169,5 +247,25 @@ class HealthTable(Panel):
         table, note = render_health(rows, self.content_region.height, self.health_styles(), self.style_of("muted"),
                                     self.component_style("health-table--guide"),
                                     self.style_of("warning"), width=self.content_region.width)
-        self.set_titles(subtitle=(f"{note} · " if note else "") + "v: next variant · guide upd/W ≈ 1e-3")
+        self.set_titles(subtitle=health_subtitle(note, self.size.width - 6))
         return table
+
+
+def health_title(label: str, seeds: int, width: int) -> str:
+    """The longest of the panel's titles that fits in `width` cells: "median" is the last
+    word to go (the numbers are medians), the variant's name is cut last."""
+    median = [f" · median of {seeds} seeds", f" · median of {seeds}", " · median", ""] if seeds > 1 else [""]
+    for m in median:
+        for head in ("Activation health", "Health"):
+            if len(head) + 3 + len(label) + len(m) <= width:
+                return f"{head} · {label}{m}"
+    return f"Health · {label}"
+
+
+def health_subtitle(note: str, width: int) -> str:
+    """The note (layers sampled, columns hidden), then the keys and the guide as they fit."""
+    for tail in ("v: next variant · guide upd/W ≈ 1e-3", "v: next variant", "v: variant", ""):
+        text = " · ".join(x for x in (note, tail) if x)
+        if len(text) <= width:
+            return text
+    return note
