@@ -140,7 +140,10 @@ async def test_the_browser_lists_the_sweeps_and_opens_one():
         assert isinstance(app.screen, SweepScreen) and not app.screen.quick
         assert app.screen.driver.results.total == 24
         await pilot.press("question_mark")
-        assert "Open run" in app.screen.query_one("Markdown").source
+        keys = app.screen.query_one("KeyList")
+        with app.console.capture() as shown:
+            app.console.print(keys.render())
+        assert "Open run" in shown.get() and "Quit" in shown.get()
         await pilot.press("escape", "q")
         await pilot.pause()
     assert not app.is_running

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.markup import escape
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.worker import WorkerState
 from textual.widgets import Markdown, Static
 
@@ -16,9 +22,12 @@ PANELS = """
   (1e-14 to 1e6, never rescaled). Blue ▾: vanishing (< 1e-5); green: healthy; red ▴: exploding
   (> 10, or not finite). `g` switches between the weights' gradient ‖dL/dW‖ and the
   back-propagated signal ‖dL/dz‖: with a tiny init the first stays level across layers
-  while the second collapses.
-- **Loss**: train loss (lines) and test loss (dots) per variant; log scale when the losses
-  span more than a decade; a vertical line where a variant diverged.
+  while the second collapses. `f` zooms the axis onto the data (and back), where a 100x
+  difference between layers is plain; under each variant, first/last = the first layer's
+  value over the last's (1/120: the input side gets 120 times less).
+- **Loss**: train loss (heavy lines) and test loss (dashed) per variant, in the variant's
+  colour; log scale when the losses span more than a decade; ▲ where a line leaves the top
+  of the axis (the first steps' spike); a vertical line and ✗ where a variant diverged.
 - **Heat strip**: each layer's gradient norm over the whole run (time left to right).
 - **Health**: per layer mean, std, saturated %, dead % and the update/weight ratio with its
   1e-3 guide (1e-5: the layer barely moves).
@@ -43,23 +52,60 @@ MAP = """
 """
 
 
-def keys_markdown(groups: list[tuple[str, list]]) -> str:
-    out = []
-    for title, bindings in groups:
-        rows = []
-        for b in bindings:
-            if not b.description:
-                continue
-            keys = b.key_display or ", ".join(_key_name(k) for k in b.key.split(","))
-            rows.append(f"| `{keys}` | {b.description} |")
-        if rows:
-            out.append(f"**{title}**\n\n| key | action |\n|---|---|\n" + "\n".join(rows))
-    return "\n\n".join(out)
+def key_name(binding) -> str:
+    return binding.key_display or ", ".join(_key_name(k) for k in binding.key.split(","))
+
+
+def keys_table(groups: list[tuple[str, list]], width: int, styles: dict[str, Style] | None = None) -> Group:
+    """Every key of `groups` ((title, bindings)) with what it does (its tooltip, else its
+    description), a line each under its group's title; in two columns when `width` allows."""
+    styles = styles or {}
+    groups = [(title, [(key_name(b), b.tooltip or b.description) for b in bindings if b.description])
+              for title, bindings in groups]
+    rows = [r for _, g in groups for r in g]
+    key_w = max([len(k) for k, _ in rows], default=1)
+    text_w = max([len(d) for _, d in rows], default=1)
+    pairs = 2 if width >= 2 * (key_w + 1 + min(text_w, 44)) + 2 else 1
+    parts = []
+    for title, g in groups:
+        if not g:
+            continue
+        if parts:
+            parts.append(Text(""))
+        parts.append(Text(title, style=styles.get("title", Style(bold=True, underline=True))))
+        t = Table(box=None, show_header=False, padding=(0, 2, 0, 0), pad_edge=False, expand=True)
+        for _ in range(pairs):
+            t.add_column(style=styles.get("key", Style(bold=True)), no_wrap=True, width=key_w)
+            t.add_column(ratio=1)
+        half = (len(g) + pairs - 1) // pairs
+        for k in range(half):
+            line = []
+            for col in range(pairs):
+                line += list(g[col * half + k]) if col * half + k < len(g) else ["", ""]
+            t.add_row(*line)
+        parts.append(t)
+    return Group(*parts)
 
 
 def _key_name(key: str) -> str:
     return {"space": "space", "question_mark": "?", "equals_sign": "=", "plus": "+", "minus": "-",
             "left_square_bracket": "[", "right_square_bracket": "]", "escape": "esc"}.get(key, key)
+
+
+class KeyList(Widget):
+    """The keys of the help screen, laid out for its width."""
+
+    COMPONENT_CLASSES = {"key-list--key", "key-list--title"}
+    DEFAULT_CSS = "KeyList { height: auto; }"
+
+    def __init__(self, groups: list[tuple[str, list]]) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def render(self):
+        return keys_table(self.groups, self.size.width or 80, {
+            "key": self.get_component_rich_style("key-list--key"),
+            "title": self.get_component_rich_style("key-list--title")})
 
 
 class HelpScreen(ModalScreen):
@@ -71,13 +117,33 @@ class HelpScreen(ModalScreen):
         self.about = about
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="dialog"):
-            yield Static("[b]tuisim · keys[/b]   [dim](esc closes; ctrl+p: every command)[/]", id="dialog-title")
-            yield Markdown(keys_markdown(self.groups) + "\n\n" + self.about)
+        with VerticalScroll(id="dialog", classes="help"):
+            yield Static("[b]tuisim · keys[/b]   [dim]↑↓ scroll · esc closes · ctrl+p: every command[/]",
+                         id="dialog-title")
+            yield KeyList(self.groups)
+            yield Markdown(self.about)
 
 
-class ErrorScreen(ModalScreen):
-    """A problem the user can fix (a scenario that does not load), shown in the app."""
+class FittedDialog(ModalScreen):
+    """A dialog (#dialog, at most 90% of the screen high) whose part of class `grow`
+    scrolls when the whole does not fit; the rest (its title, buttons, hints) stays on
+    screen. Sets the class -fill on the screen then (see app.tcss)."""
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.fit)
+
+    def fit(self) -> None:
+        dialog = self.query_one("#dialog")
+        grow = dialog.query_one(".grow")
+        others = dialog.outer_size.height - dialog.content_size.height  # its border and padding
+        others += sum(w.outer_size.height + w.styles.margin.height for w in dialog.children
+                      if w is not grow and w.display)
+        self.set_class(others + grow.virtual_size.height > int(self.size.height * 0.9), "-fill")
+
+
+class ErrorScreen(FittedDialog):
+    """A problem the user can fix (a scenario that does not load), shown in the app; a long
+    list of problems scrolls, "esc: close" stays in view."""
 
     BINDINGS = [Binding("escape,enter,q", "dismiss", "Close")]
 
@@ -88,9 +154,13 @@ class ErrorScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="error"):
-            yield Static(f"[b]{self.title_text}[/b]", id="dialog-title")
-            yield Static(self.text, id="error-text", markup=False)
-            yield Static("[dim]esc: close[/]")
+            yield Static(f"[b]{escape(self.title_text)}[/b]", id="dialog-title")
+            with VerticalScroll(classes="grow"):
+                yield Static(self.text, id="error-text", markup=False)
+            yield Static("[dim]esc: close · ↑↓ scroll[/]", id="dialog-keys")
+
+    def on_mount(self) -> None:
+        self.query_one(".grow").focus()
 
 
 def report_worker_failure(screen, event, group: str, what: str, status) -> None:

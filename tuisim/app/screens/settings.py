@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from tuisim.scenario import ScenarioError
+
+from .dialogs import FittedDialog
 
 LIVE = (
     ("lr", "learning rate", False),
@@ -20,7 +22,12 @@ LIVE = (
 )
 
 
-class SettingsScreen(ModalScreen[dict | None]):
+COMPACT_BELOW = 40  # rows: a shorter terminal gets one-line inputs and buttons
+NARROW_BELOW = 70  # columns: a narrower one puts each label above its input
+BUTTONS = (("Apply live", "Apply"), ("Restart with change", "Restart"), ("Cancel", "Cancel"))  # (wide, narrow)
+
+
+class SettingsScreen(FittedDialog):
     """Returns {"live": {key: value}, "every": bool} or {"restart": (setting, scenario)}."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -32,31 +39,54 @@ class SettingsScreen(ModalScreen[dict | None]):
         self.check_override = check_override
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
+        with Vertical(id="dialog", classes="settings"):
             yield Static(f"[b]Settings[/b] · [dim]{self.focus_label}[/]", id="dialog-title")
-            yield Static("Live: applied between two steps, the run goes on.", classes="hint")
-            for key, text, optional in LIVE:
-                value = self.hparams.get(key)
-                with Horizontal(classes="field"):
-                    yield Label(text)
-                    yield Input("" if value is None else f"{value:g}", id=f"f-{key}", placeholder="off" if optional
-                                else "", type="text")
-            yield Checkbox("apply to every variant", True, id="every")
-            yield Static("Restart with any scenario key changed (as --set): e.g. model.depth=50, "
-                         "model.norm=\"batch\", train.optimizer=\"adam\", variant.1.model.init=\"orthogonal\"",
-                         classes="hint")
-            yield Input(placeholder="KEY=VALUE", id="override")
+            with VerticalScroll(id="form", classes="grow"):
+                yield Static("Live: applied between two steps, the run goes on.", classes="hint")
+                for key, text, optional in LIVE:
+                    value = self.hparams.get(key)
+                    with Horizontal(classes="field"):
+                        yield Label(text)
+                        yield Input("" if value is None else f"{value:g}", id=f"f-{key}",
+                                    placeholder="off" if optional else "", type="text")
+                yield Checkbox("apply to every variant", True, id="every")
+                yield Static("Restart with any scenario key changed (as --set): e.g. model.depth=50, "
+                             "model.norm=\"batch\", train.optimizer=\"adam\", variant.1.model.init=\"orthogonal\"",
+                             classes="hint")
+                yield Input(placeholder="KEY=VALUE", id="override")
             yield Static("", id="error")
             with Horizontal(id="buttons"):
-                yield Button("Apply live", id="apply", variant="primary")
-                yield Button("Restart with change", id="restart")
-                yield Button("Cancel", id="cancel")
+                for (label, _), (key, variant) in zip(BUTTONS, (("apply", "primary"), ("restart", "default"),
+                                                                ("cancel", "default"))):
+                    yield Button(label, id=key, variant=variant)
 
     def on_mount(self) -> None:
         self.query_one("#f-lr", Input).focus()
+        self.query_one("#error").display = False
+        self._layout_for(self.size.width, self.size.height)
+
+    def on_resize(self, event) -> None:
+        self._layout_for(event.size.width, event.size.height)
+
+    def _layout_for(self, width: int, height: int) -> None:
+        """Short terminals get the one-line (compact) inputs and buttons, narrow ones each
+        label above its input; then, when the form still does not fit, it scrolls between
+        the title and the buttons, which stay on screen."""
+        compact = height < COMPACT_BELOW
+        for w in self.query("Input, Button, Checkbox"):
+            w.compact = compact
+        self.set_class(compact, "-compact")
+        narrow = width < NARROW_BELOW
+        self.set_class(narrow, "-narrow")
+        for button, (long, short) in zip(self.query(Button), BUTTONS):
+            button.label = short if narrow else long
+        self.call_after_refresh(self.fit)
 
     def _error(self, text: str) -> None:
-        self.query_one("#error", Static).update(f"[b red]{text}[/]")
+        error = self.query_one("#error", Static)
+        error.update(Text(text, style="bold"))  # no markup: errors quote [tables]
+        error.display = bool(text)
+        self.call_after_refresh(self.fit)
 
     def _live(self) -> dict | None:
         changes = {}
