@@ -34,6 +34,8 @@ CASES = {
     "full": (str(TINY), ["data.samples=100000", "model.width=256", "steps=5", 'train.batch_size="full"']),
     "pretrain": ("pretraining", ["model.width=1024", "steps=20", "variant.1.pretrain.steps_per_layer=20",
                                  "seeds=2"]),
+    "pretrain_full": ("pretraining", ["model.width=512", "steps=5", "variant.1.pretrain.steps_per_layer=3", "seeds=1",
+                                      "data.samples=60000", 'variant.1.pretrain.batch_size="full"']),
 }
 
 

@@ -231,7 +231,7 @@ def test_seeds_and_samples_are_blamed_when_they_drive_it(memory):
         "<scenario>:1: seeds: 1 variant x 64 seeds need about ")
     msg = refusal(BASE + "samples = 1000000\n[model]\nwidth = 256\n")
     assert msg.startswith("<scenario>:5: data.samples: 1,000,000 examples need about "), msg
-    assert "activations (of a batch, and of the whole training and test sets, evaluated at once)" in msg
+    assert "activations (of a batch, and of all the data at once at evaluation)" in msg
 
 
 def test_a_bad_memory_setting_is_reported(memory):

@@ -62,7 +62,7 @@ MIN_CHUNK = 25  # tuisim run's chunk of steps at the least (session.run(chunk=25
 
 PARTS = {  # the parts of an estimate, in words
     "weights": "weights, gradients and optimizer state",
-    "activations": "activations (of a batch, and of the whole training and test sets, evaluated at once)",
+    "activations": "activations (of a batch, and of all the data at once at evaluation)",
     "records": "recorded steps",
     "data": "the data",
     "pretraining": "pretraining",
@@ -223,7 +223,8 @@ def run_parts(r: RunSpec, steps: int) -> tuple[dict[str, int], dict[str, int]]:
     if isz == 4:
         busy["data"] = (r.n_train + r.n_test) * r.n_in * 4
     if r.pretrain is not None and r.pretrain.get("steps_per_layer"):
-        busy["pretraining"] = _pretrain_bytes(r, net)
+        # a run pretrains before its first step, so before its evaluations' workspaces exist
+        busy["pretraining"] = max(0, _pretrain_bytes(r, net) - net.forward_rows * sum(evals) * isz)
     return kept, busy
 
 
@@ -256,7 +257,10 @@ def _pretrain_bytes(r: RunSpec, net: NetSize) -> int:
     for f, w in zip(fan_in, widths):
         ae = net_size({**m, "depth": 1, "width": w, "norm": "none", "architecture": "plain", "dropout": 0.0}, f, f)
         rows = state_rows({"optimizer": r.pretrain.get("optimizer", "adam")})
-        total = (2 + rows) * ae.params * isz + (ae.rows * B + ae.forward_rows * n) * isz + 3 * n * (f + w) * isz
+        # workspaces: the batch's, whole; the whole split's (the codes), as far as a forward pass writes it
+        work = ae.rows * B + (ae.forward_rows * n if B < n else 0)
+        # the layer's inputs (a float32 copy of float64 data), and the codes' copies [H, h]
+        total = (2 + rows) * ae.params * isz + work * isz + 3 * n * (f + w) * isz
         most = max(most, total + MAX_CHUNK * B * 8)
     return most
 
@@ -414,7 +418,7 @@ def format_bytes(n: float) -> str:
         if n >= size:
             v = n / size
             return f"{v:.3g} {unit}" if v < 100 else f"{v:,.0f} {unit}"
-    return f"{max(n, 0) / 1024:.0f} KiB"
+    return f"{max(n, 0) / 1024:.0f} KiB" if n >= 1024 else f"{max(int(n), 0)} bytes"
 
 
 # ---------------------------------------------------------------------------- the check
@@ -576,8 +580,11 @@ def memory_problem(specs: list[RunSpec], variants: list, where: Callable[[int, s
         file_data = not specs[0].generated
         path = {"activations": where(0, "data", "path" if file_data else "samples"),
                 "data": where(0, "data", "path" if file_data else "samples")}.get(part, where(0, "model", "width"))
-        return path, (f"this scenario would {need}; {machine}: make it smaller (width, depth, seeds, the data) or "
-                      f"set TUISIM_MEMORY to the memory it may use")
+        if available.usable < 2 * ENGINE_BYTES:
+            fix = f"the engine alone takes about {format_bytes(ENGINE_BYTES)}"
+        else:
+            fix = "make it smaller: width, depth, seeds, " + ("a smaller data file" if file_data else "samples")
+        return path, f"this scenario would {need}; {machine}: {fix}"
     _, _, knob, v = fits[0]
     # other ways out, when they are not far-fetched (at most a tenth of the value)
     others = ", ".join(f"{k.name} <= {_nice(x):,}" for _, _, k, x in fits[1:]
