@@ -38,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a scenario (in the app on a terminal, else headless)")
     r.add_argument("scenario", help="a scenario file, or the name of a bundled one (see `tuisim list`)")
     r.add_argument("--headless", action="store_true", help="no app: progress on stderr, a summary table on stdout")
-    r.add_argument("--out", metavar="DIR", help="write DIR/steps.jsonl, DIR/steps.csv and DIR/summary.json")
+    r.add_argument("--out", metavar="DIR", help="write DIR/steps.jsonl, DIR/steps.csv, DIR/summary.json and the "
+                   "weights, DIR/weights/*.safetensors")
     r.add_argument("--every", type=_positive, default=1, metavar="K", help="record every K-th step (default 1)")
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="override a key, e.g. --set model.depth=30 --set train.lr=0.01 (repeatable)")
@@ -242,7 +243,7 @@ def _run(args) -> int:
     _, results = run_headless(scenario, out_dir=args.out, record_every=args.every, check=args.check, seed=args.seed,
                               threads=args.threads, keep_signals=_PROCESS)
     if args.out:
-        print(f"\nwrote {args.out}/steps.jsonl, steps.csv and summary.json", file=sys.stderr)
+        print(f"\nwrote {args.out}/steps.jsonl, steps.csv, summary.json and weights/", file=sys.stderr)
     return 1 if any(not r.passed for r in results) else 0
 
 

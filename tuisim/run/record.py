@@ -1,7 +1,9 @@
-"""Writing a run to disk: steps.jsonl, steps.csv and summary.json in one folder.
+"""Writing a run to disk: steps.jsonl, steps.csv and summary.json in one folder, and at
+the end the weights of every variant at every seed in weights/ (`.safetensors`).
 
 Records are appended and flushed as the run goes, so a run stopped at any moment
-(Ctrl-C) leaves files that hold every step written so far, each line whole.
+(Ctrl-C) leaves files that hold every step written so far, each line whole; the
+weights are written as they are when the run closes, finished or not.
 """
 
 from __future__ import annotations
@@ -10,15 +12,19 @@ import csv
 import json
 import math
 import os
+import re
+import unicodedata
 from pathlib import Path
 
 import numpy as np
 
 from tuisim.core.registry import LAYER_FIELDS
+from tuisim.core.weights import SUFFIX, save
 
 from .history import SCALAR_FIELDS, clean
 
 SCALARS = [f for f in SCALAR_FIELDS if f != "step"]
+WEIGHTS = "weights"  # the folder of the weights files, in the run's folder
 
 
 class RunWriter:
@@ -29,6 +35,7 @@ class RunWriter:
         self.session = session
         self.layers = max(r.net.depth + 1 for r in session.runs)
         self._cursor = [0] * len(session.runs)  # per run: the first record (of all ever made) not yet written
+        self._weights: list[dict] | None = None  # the weights files, once written
         for run in session.runs:
             run.history.hold = 0
         self._jsonl = open(self.dir / "steps.jsonl", "w", encoding="utf-8")
@@ -66,17 +73,71 @@ class RunWriter:
         self._csv_file.flush()
 
     def close(self, summary: dict) -> None:
-        """The last records, then summary.json (written to a temporary file and renamed,
-        so that it is whole or absent). Closing twice writes nothing twice."""
+        """The last records, the weights (see `write_weights`), then summary.json with
+        the list of weights files under "weights" (written to a temporary file and
+        renamed, so that it is whole or absent). Closing twice writes nothing twice."""
         if not self._jsonl.closed:
             self.flush()
             self._jsonl.close()
             self._csv_file.close()
+        if self._weights is None:
+            self._weights = self.write_weights()
         tmp = self.dir / "summary.json.tmp"
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(clean(summary), f, indent=2)
+            json.dump(clean(dict(summary, weights=self._weights)), f, indent=2)
             f.write("\n")
         os.replace(tmp, self.dir / "summary.json")
+
+    def write_weights(self) -> list[dict]:
+        """Every run's network as it is now, in weights/<variant>.safetensors (with
+        several seeds <variant>.seed<k>.safetensors; <variant> from `slug`), each with
+        its config and, in the metadata, the scenario, variant, seed, step (the updates
+        its weights have had), status, and "interrupted": whether the run had not reached
+        its end. Returns what summary.json lists of them."""
+        folder = self.dir / WEIGHTS
+        folder.mkdir(exist_ok=True)
+        several = len(self.session.seeds) > 1
+        names = slugs([g.label for g in self.session.groups])
+        scenario = getattr(self.session.scenario, "name", "")
+        out = []
+        for group, name in zip(self.session.groups, names):
+            for run in group.runs:
+                rel = f"{WEIGHTS}/{name}" + (f".seed{run.seed}" if several else "") + SUFFIX
+                info = {"variant": run.label, "seed": run.seed, "step": run.opt.t, "status": run.status,
+                        "interrupted": not run.finished}
+                save(run.net, self.dir / rel, metadata=dict(info, scenario=scenario))
+                out.append(dict(info, file=rel))
+        return out
+
+
+_RESERVED = {"con", "prn", "aux", "nul"} | {f"{d}{k}" for d in ("com", "lpt") for k in range(10)}  # Windows
+
+
+def slug(label: str, limit: int = 60) -> str:
+    """A file name for a variant's label, safe on any filesystem: ASCII letters (accents
+    and the like folded: é is e, ² is 2), digits, '.', '_' and '-', lower case, at most
+    `limit` characters; "variant" when nothing is left."""
+    text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode().lower()
+    text = re.sub(r"[^a-z0-9._-]+", "-", text)
+    text = re.sub(r"-{2,}", "-", text).strip("-._")[:limit].rstrip("-._")
+    text = text or "variant"
+    return text + "-" if text.split(".")[0] in _RESERVED else text
+
+
+def slugs(labels: list[str]) -> list[str]:
+    """`slug` of every label, made unique (also where a case-insensitive filesystem
+    would not tell two apart) by -2, -3, ... on the later ones."""
+    out: list[str] = []
+    taken: set[str] = set()
+    for label in labels:
+        base = name = slug(label)
+        k = 1
+        while name in taken:
+            k += 1
+            name = f"{base}-{k}"
+        taken.add(name)
+        out.append(name)
+    return out
 
 
 def _cell(v):

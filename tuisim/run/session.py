@@ -144,10 +144,13 @@ class ScenarioRun:
         every `every` seconds. On `threads` threads, each takes the next unfinished run
         from a queue, trains it for a chunk (at least `chunk` steps, about CHUNK_SECONDS
         of them) and puts it back, so the runs progress together. Ctrl-C stops every
-        thread after its current chunk and is raised here."""
+        thread after its current chunk and is raised here. From the main thread the
+        training runs on worker threads even with one thread, so that a Ctrl-C lands
+        between two chunks, where every run's weights, step and records agree (raised in
+        the middle of one, it would leave weights a chunk ahead of the step)."""
         todo = [r for r in self.runs if not r.finished]
         threads = min(self.threads, len(todo))
-        if threads <= 1:
+        if threads <= 1 and threading.current_thread() is not threading.main_thread():
             while not self.finished:
                 if should_stop is not None and should_stop():
                     return
@@ -158,6 +161,7 @@ class ScenarioRun:
         q: queue.SimpleQueue = queue.SimpleQueue()
         for r in todo:
             q.put(r)
+        threads = max(1, threads)
         stop = threading.Event()
         all_done = threading.Event()
         errors: list[BaseException] = []
