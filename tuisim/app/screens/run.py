@@ -59,7 +59,7 @@ class RunScreen(Screen):
         Binding("e", "settings", "Settings", tooltip="Change lr, momentum, weight decay, clipping live; "
                 "any KEY=VALUE with a restart"),
         Binding("s", "screenshot", "Screenshot", tooltip="Save the screen as SVG"),
-        Binding("x", "export", "Export", tooltip="Write steps.jsonl, steps.csv and summary.json"),
+        Binding("x", "export", "Export", tooltip="Write steps.jsonl, steps.csv, summary.json and the weights"),
         Binding("escape", "back", "Lessons", show=False, tooltip="Back to the lessons (or out of a zoom)"),
     ]
     # what the footer keeps when the line is short, most important first (after q and ?)
@@ -395,6 +395,6 @@ class RunScreen(Screen):
 
             out = directory / f"tuisim-{sc.name}-step{driver.step}"
             RunWriter(out, session).close(export_summary(session, sc, self.overrides, driver.train_seconds))
-            return f"exported {out}/steps.jsonl, steps.csv and summary.json"
+            return f"exported {out}/steps.jsonl, steps.csv, summary.json and weights/"
 
         self.driver.call(export, "export")
