@@ -107,11 +107,15 @@ def test_loss_plot_log_scale_and_divergence_marker():
     x = np.arange(100.0)
     curves = [Curve("a", (255, 0, 0), x, np.exp(-x / 10) + 1e-3, x[::10], np.exp(-x[::10] / 10) + 1e-3),
               Curve("b", (0, 0, 255), x[:40], np.full(40, 1.1), x[:0], x[:0], diverged_at=40)]
-    out, log = build_plot(curves, 200, 60, 16)
-    assert log
-    assert "│" in out
+    lines, log = build_plot(curves, 200, 60, 16)
+    out = "\n".join(t.plain for t in lines)
+    assert log and len(lines) == 16 and all(t.cell_len == 60 for t in lines)
+    assert "│" in out and "┤" in out and "└" in out
+    assert "✗" in lines[0].plain  # b diverged at step 40: marked at the top, on its vertical line
+    col = lines[0].plain.index("✗")
+    assert all(t.plain[col] != " " for t in lines[1:-2])
     pos, labels = decade_ticks(-3, 0, 16)
-    assert "1" in labels and "0.001" in labels
+    assert "1" in labels and "0.001" in labels and "100" in decade_ticks(0, 3, 16)[1]  # not "1e+02"
 
 
 def test_histograms_before_any_was_taken_say_so():
@@ -146,7 +150,9 @@ def test_the_loss_axis_follows_the_lines_after_the_first_steps():
     vals = axis_values([c], 200)
     assert vals.max() == 10 * loss[4:].max() and vals.min() == loss.min()
     assert axis_values([Curve("a", (255, 0, 0), x[:3], loss[:3], x[:0], x[:0])], 200).max() == 1e4
-    out, log = build_plot([c], 200, 60, 16)
-    assert log and not any(t in out for t in ("1e4", "1e+03", "1e+02"))
+    lines, log = build_plot([c], 200, 60, 16)
+    ylabels = {t.plain.split("┤")[0].strip() for t in lines if "┤" in t.plain}
+    assert log and ylabels and not ylabels & {"1e4", "1000", "100"}
+    assert "▲" in lines[0].plain  # the spike left out runs along the top edge, marked
     spiky, _ = build_plot([Curve("a", (255, 0, 0), x[:3], loss[:3], x[:0], x[:0])], 200, 60, 16)
-    assert "1e4" in spiky  # the same labels do show when the axis reaches there
+    assert "1e4" in "\n".join(t.plain for t in spiky)  # the same labels do show when the axis reaches there

@@ -1,9 +1,11 @@
-"""The loss plot: train loss (lines) and test loss (dots) per variant, drawn by plotext.
+"""The loss plot: train loss (heavy lines) and test loss (dashed) per variant, in braille.
 
-Each plot owns its plotext figure (no global `plt` state). The x axis spans the whole
-run, so curves grow left to right instead of being rescaled; the y axis turns
-logarithmic when the losses span more than a decade. A variant that diverged gets a
-vertical marker at its step.
+Lines are drawn dot by dot on a braille canvas (tuisim.app.widgets.braille), continuous
+at any size, with axes whose ticks each sit on their own row (tuisim.app.widgets.plot).
+The x axis spans the whole run, so curves grow left to right instead of being rescaled;
+the y axis turns logarithmic when the losses span more than a decade, and follows the
+lines after the run's first steps (axis_values): what lies beyond runs along the edge,
+marked ▲. A variant that diverged gets a vertical line and ✗ at its step.
 
 With several seeds a variant's line is the median across its seeds (test loss too),
 drawn over each seed's own train loss in a fainter shade of the same colour; a seed
@@ -15,18 +17,19 @@ gets a faint marker of its own.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from rich.color import Color
 from rich.console import Group
 from rich.style import Style
 from rich.text import Text
 
-from ..format import log10_safe, num
+from ..format import log10_safe, num, shorten_labels
 from ..spread import median_series
+from .braille import Canvas
 from .panel import Panel
-from .plot import new_figure, rgb_of
+from .plot import framed, linear_ticks, log_ticks, rgb_of, row_of, tick_label, x_ticks
 
 SEED_SHADE = 0.5  # a seed's own line: this much of the variant's colour, the rest the background
 
@@ -44,6 +47,7 @@ class Curve:
     seed_rgb: tuple[int, int, int] | None = None
     seeds_diverged: list[int] = field(default_factory=list)  # each diverged seed's step
     n_seeds: int = 1
+    marker: str = ""  # a second cue beside the colour, for variants past the palette's size
 
 
 def blend(rgb: tuple[int, int, int], background: tuple[int, int, int], share: float) -> tuple[int, int, int]:
@@ -64,7 +68,8 @@ def bin_mean(x: np.ndarray, y: np.ndarray, total: int, bins: int) -> tuple[np.nd
 
 
 def decade_ticks(lo: float, hi: float, rows: int) -> tuple[list[float], list[str]]:
-    """log10 positions and labels of ticks between lo and hi (log10 values)."""
+    """log10 positions and labels of ticks between lo and hi (log10 values), for the
+    sweep's plotext curves."""
     pos: list[float] = []
     labs: list[str] = []
     span = max(hi - lo, 1e-9)
@@ -77,7 +82,7 @@ def decade_ticks(lo: float, hi: float, rows: int) -> tuple[list[float], list[str
             p = e + math.log10(s)
             if lo - 1e-9 <= p <= hi + 1e-9:
                 pos.append(p)
-                labs.append(f"{s}e{e}" if abs(e) >= 4 else num(s * 10.0 ** e, 2))
+                labs.append(tick_label(s * 10.0 ** e))
     if len(pos) < 2:
         mid = (lo + hi) / 2
         pos, labs = [lo, mid, hi], [num(10 ** lo, 2), num(10 ** mid, 2), num(10 ** hi, 2)]
@@ -107,70 +112,132 @@ def axis_values(curves: list[Curve], total: int) -> np.ndarray:
     return np.concatenate([y[np.isfinite(y) & (y > 0)] for c in curves for _, y in c.seeds] + [np.zeros(0)])
 
 
-def build_plot(curves: list[Curve], total: int, width: int, height: int, muted_rgb=None) -> tuple[str, bool]:
-    """The plot as an ANSI string, and whether the y axis is logarithmic. Each variant's
-    line (its median across seeds) is drawn heavy, in half-blocks; its seeds' own lines
-    thin, in braille dots of a fainter shade, beneath it."""
-    f = new_figure(width, height, muted_rgb)
+def style_of(rgb: tuple[int, int, int], bold: bool = False) -> Style:
+    return Style(color=Color.from_rgb(*rgb), bold=bold)
+
+
+def y_range(vals: np.ndarray, log: bool) -> tuple[float, float]:
+    """The y axis' ends (log10 values on a log axis), with a little room above and below."""
+    if not len(vals):
+        return (0.0, 1.0)
+    lo, hi = (float(np.log10(vals.min())), float(np.log10(vals.max()))) if log else (float(vals.min()),
+                                                                                    float(vals.max()))
+    if hi - lo < 1e-9:
+        lo, hi = lo - 0.5, hi + 0.5
+    pad = (hi - lo) * 0.04
+    return lo - pad, hi + pad
+
+
+def build_plot(curves: list[Curve], total: int, width: int, height: int,
+               muted: Style = Style(dim=True)) -> tuple[list[Text], bool]:
+    """The plot, axes included, as `height` lines of `width` cells, and whether the y axis
+    is logarithmic. Drawn in braille (tuisim.app.widgets.braille): each variant's train
+    line (with several seeds, their median) heavy, its test loss dashed, its seeds' own
+    lines thin in a fainter shade beneath; a vertical line and ✗ where it diverged; ▲
+    where a line leaves the top of the axis (its first steps' spike), ▼ the bottom."""
     vals = axis_values(curves, total)
     log = bool(len(vals)) and vals.max() / max(vals.min(), 1e-300) > 10
-    tr = log10_safe if log else (lambda a: a)
-    bins = max(8, 2 * width)
-    if len(vals):
-        lo, hi = (float(np.log10(vals.min())), float(np.log10(vals.max()))) if log else (float(vals.min()),
-                                                                                        float(vals.max()))
-        if hi - lo < 1e-9:
-            lo, hi = lo - 0.5, hi + 0.5
-        pad = (hi - lo) * 0.04
-        lo, hi = lo - pad, hi + pad
+    lo, hi = y_range(vals, log)
+    rows = max(height - 2, 1)
+    yt = log_ticks(lo, hi, rows) if log else linear_ticks(lo, hi, rows)
+    yticks = [(row_of(p, lo, hi, rows), lab) for p, lab in yt]
+    label_w = max((len(lab) for _, lab in yticks), default=1)
+    cols = max(width - label_w - 1, 1)
+    canvas = Canvas(cols, rows)
+    total = max(total, 1)
+    tr = log10_safe if log else (lambda a: np.asarray(a, dtype=np.float64))
 
-    def line(steps, loss, rgb, marker) -> None:
-        ok = np.isfinite(loss) & ((loss > 0) if log else True)
-        if ok.any():
-            x, y = bin_mean(steps[ok], tr(loss[ok]), total, bins)
-            if len(vals):  # beyond the axis: drawn on its edge, not left out
-                y = np.clip(y, lo, hi)
-            f.plot(x.tolist(), y.tolist(), color=rgb, marker=marker)
+    def to_dots(steps, values, bins):
+        """The points in dot coordinates, averaged over each of `bins` slices of the run."""
+        values = np.asarray(values, dtype=np.float64)
+        ok = np.isfinite(values) & ((values > 0) if log else True)
+        if not ok.any():
+            return None
+        x, y = bin_mean(np.asarray(steps)[ok], tr(values[ok]), total, bins)
+        return x / total * canvas.w, (hi - y) / (hi - lo) * canvas.h
 
-    for c in curves:  # every seed's faint line first, so no median is drawn over
+    def x_dot(step):
+        return min(step / total * canvas.w, canvas.w - 1)
+
+    for c in curves:  # every seed's faint line first: beneath everything
+        faint = style_of(c.seed_rgb or c.rgb)
         for steps, loss in c.seeds:
-            line(steps, loss, c.seed_rgb or c.rgb, "braille")
+            pts = to_dots(steps, loss, canvas.w)
+            if pts is not None:
+                canvas.line(*pts, faint, tier=0)
         for d in c.seeds_diverged:
             if d != c.diverged_at:
-                f.vline(d, c.seed_rgb or c.rgb)
-    for c in curves:
-        line(c.steps, c.loss, c.rgb, "hd")
-        okt = np.isfinite(c.test_loss) & ((c.test_loss > 0) if log else True)
-        if okt.any():
-            x, y = bin_mean(c.test_steps[okt], tr(c.test_loss[okt]), total, max(8, width // 2))
-            if len(vals):
-                y = np.clip(y, lo, hi)
-            f.scatter(x.tolist(), y.tolist(), color=c.rgb, marker="•")
+                canvas.vline(x_dot(d), faint, tier=0, dash=1)
+    for k, c in enumerate(curves):
+        st = style_of(c.rgb)
+        test = to_dots(c.test_steps, c.test_loss, canvas.w)
+        if test is not None:
+            canvas.line(*test, st, tier=1, dash=1, clip_marks=True)
+        train = to_dots(c.steps, c.loss, canvas.w)
+        if train is not None:
+            canvas.line(*train, st, tier=2, thick=2 if rows >= 4 else 1, clip_marks=True)
+            if c.marker:  # the second cue, past the palette's colours: its marker along the line
+                x, y = train
+                every = max(cols // 3, 4)
+                for col in range((k * 3) % every, cols, every):
+                    i = int(np.searchsorted(x, 2 * col + 1))
+                    if i < len(x):
+                        canvas.mark(x[i], y[i], c.marker, st)
+                canvas.mark(x[-1], y[-1], c.marker, st)
         if c.diverged_at is not None:
-            f.vline(c.diverged_at, c.rgb)
-    f.xlim(0, max(total, 1))
-    if len(vals):
-        f.ylim(lo, hi)
-        if log:
-            f.yticks(*decade_ticks(lo, hi, height))
-    xt = [round(total * k / 4) for k in range(5)] if width >= 40 else [0, total // 2, total]
-    f.xticks(xt, [str(v) for v in xt])
-    return f.build(), log
+            canvas.vline(x_dot(c.diverged_at), st, tier=1)
+            canvas.mark(x_dot(c.diverged_at), 0, "✗", style_of(c.rgb, bold=True))
+    return framed(canvas.lines(), yticks, x_ticks(total, cols), muted, label_w), log
 
 
-def legend(curves: list[Curve], muted: Style, width: int) -> Text:
-    t = Text(no_wrap=True, overflow="ellipsis")
-    for c in curves:
-        t.append("━━ ", Style(color=f"rgb{c.rgb}"))
-        t.append(c.label, Style(color=f"rgb{c.rgb}"))
+TRAIN, TEST = "━━", "╌╌"
+
+
+def legend(curves: list[Curve], muted: Style, width: int, lines: int = 1) -> list[Text]:
+    """Each variant's line sample and name (names shortened alike until every entry fits
+    on `lines` lines, distinct: tuisim.app.format.shorten_labels), its diverged seeds
+    (✗2/3) or divergence step, and the test loss' dashed sample."""
+    has_test = any(np.isfinite(c.test_loss).any() for c in curves)
+    test = [(f"{TEST} test", muted)] if has_test else []
+
+    def extra(c: Curve) -> str:
         if c.n_seeds > 1:
-            if c.seeds_diverged:
-                t.append(f" ✗{len(c.seeds_diverged)}/{c.n_seeds}", Style(color=f"rgb{c.rgb}", bold=True))
-        elif c.diverged_at is not None:
-            t.append(f" ✗{c.diverged_at}", Style(color=f"rgb{c.rgb}", bold=True))
-        t.append("  ")
-    t.append("• test", muted)
-    return t
+            return f" ✗{len(c.seeds_diverged)}/{c.n_seeds}" if c.seeds_diverged else ""
+        return f" ✗{c.diverged_at}" if c.diverged_at is not None else ""
+
+    def layout(names: list[str]) -> list[list[tuple[str, Style]]]:
+        entries = [[(TRAIN + c.marker + " ", style_of(c.rgb)), (name, style_of(c.rgb)),
+                    (extra(c), style_of(c.rgb, bold=True))] for c, name in zip(curves, names)]
+        entries += [[t] for t in test]
+        out: list[list[tuple[str, Style]]] = [[]]
+        used = 0
+        for e in entries:
+            n = sum(len(s) for s, _ in e)
+            if used and used + 2 + n > width:
+                out.append([])
+                used = 0
+            if used:
+                out[-1].append(("  ", Style()))
+                used += 2
+            out[-1].extend(e)
+            used += n
+        return out
+
+    labels = [c.label for c in curves]
+    longest = max((len(s) for s in labels), default=0)
+    rows = layout(labels)
+    for w in range(longest, 2, -1):
+        rows = layout(shorten_labels(labels, w))
+        if len(rows) <= lines:
+            break
+    out = []
+    for row in rows[:lines]:
+        t = Text(no_wrap=True, overflow="ellipsis")
+        for s, st in row:
+            t.append(s, st)
+        t.truncate(width, overflow="ellipsis")
+        out.append(t)
+    return out
 
 
 def plot_title(seeds: int, log: bool, width: int) -> str:
@@ -190,7 +257,7 @@ def plot_title(seeds: int, log: bool, width: int) -> str:
 class LossPlot(Panel):
     """Train and test loss of every variant over the run."""
 
-    MIN_INTERVAL = 0.75  # a plotext build costs 10-40 ms
+    MIN_INTERVAL = 0.75  # a build costs a few ms to 20 ms (7 variants x 3 seeds)
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -217,7 +284,8 @@ class LossPlot(Panel):
                 ok = ~np.isnan(tl)
                 tests.append((s.column("step")[ok], tl[ok], s.diverged_at))
             test_steps, test_loss = median_series(tests)
-            curve = Curve(v.label, rgb, steps, loss, test_steps, test_loss, v.diverged_at, n_seeds=len(v.seeds))
+            curve = Curve(v.label, rgb, steps, loss, test_steps, test_loss, v.diverged_at, n_seeds=len(v.seeds),
+                          marker=self.variant_marker(v.index))
             if v.several:
                 curve.seed_rgb = blend(rgb, background, SEED_SHADE)
                 for s in v.seeds:
@@ -227,8 +295,9 @@ class LossPlot(Panel):
                 curve.seeds_diverged = [s.diverged_at for s in v.seeds if s.diverged_at is not None]
             curves.append(curve)
         muted = self.style_of("muted")
-        plot, log = build_plot(curves, total, w, max(h - 1, 4), rgb_of(muted) if muted.color else None)
+        keys = legend(curves, muted, w, lines=2 if h >= 16 else 1)
+        plot, log = build_plot(curves, total, w, max(h - len(keys), 3), muted)
         if log != self._log:
             self._log = log
             self.titles()
-        return Group(legend(curves, muted, w), Text.from_ansi(plot, no_wrap=True))
+        return Group(*keys, *plot)
