@@ -17,7 +17,8 @@ from tuisim.run.history import History, HistoryView
 
 from ..spread import median_divergence
 
-N_VARIANT_COLORS = 6
+N_VARIANT_COLORS = 8  # variant--0..7 in app.tcss: Okabe-Ito's eight, a set for dark and one for light themes
+MARKERS = ("", "◆", "●", "■", "▲")  # past the colours, a variant's second cue: its marker along its line
 HEALTH = ("vanishing", "healthy", "exploding")
 
 
@@ -235,6 +236,12 @@ class Panel(Widget, can_focus=True):
 
     def variant_style(self, index: int) -> Style:
         return self.component_style(f"variant--{index % N_VARIANT_COLORS}")
+
+    @staticmethod
+    def variant_marker(index: int) -> str:
+        """The marker that tells variant `index` from the one sharing its colour ("" for
+        the first N_VARIANT_COLORS)."""
+        return MARKERS[(index // N_VARIANT_COLORS) % len(MARKERS)]
 
     def health_styles(self) -> dict[str, Style]:
         return {h: self.component_style(f"health--{h}") for h in HEALTH}
