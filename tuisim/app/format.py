@@ -96,7 +96,7 @@ def cut_middle(text: str, width: int, head: int | None = None) -> str:
         head -= 1
     while _inside_number(text, start):
         start += 1
-    return text[:head] + "…" + text[start:]
+    return text[:head].rstrip("…") + "…" + text[start:].lstrip("…")
 
 
 def shorten_labels(labels: list[str], width: int) -> list[str]:
@@ -154,12 +154,12 @@ TOKEN = re.compile(r"[-+]?\d[\w.]*|\w+|\s+|[^\w\s]")
 def _squeeze_common(labels: list[str], width: int) -> list[str] | None:
     """The labels with the words they all share, at the same place, folded into "…"
     (the longest run first, as many as needed): "depth 10, gate bias -1" and "depth 30,
-    gate bias -3" become "depth 10…-1" and "depth 30…-3"; then cut in the middle if still
-    too long. None when the labels are not made of the same number of words."""
+    gate bias -3" become "depth 10…-1" and "depth 30…-3" (the words a longer label has
+    beyond the others' stay); then cut in the middle if still too long."""
     words = [TOKEN.findall(s) for s in labels]
-    if len(labels) < 2 or len({len(w) for w in words}) != 1:
+    if len(labels) < 2:
         return None
-    n = len(words[0])
+    n = min(len(w) for w in words)  # the places every label has a word at
     common = [all(w[i] == words[0][i] for w in words) for i in range(n)]
     runs, i = [], 0
     while i < n:
@@ -176,7 +176,7 @@ def _squeeze_common(labels: list[str], width: int) -> list[str] | None:
 
     def join(w: list[str]) -> str:
         out, k = [], 0
-        while k < n:
+        while k < len(w):
             run = next((r for r in runs if r[0] == k and r[0] in folded), None)
             if run:
                 out.append("…")

@@ -24,7 +24,7 @@ PANELS = """
   back-propagated signal ‖dL/dz‖: with a tiny init the first stays level across layers
   while the second collapses. `f` zooms the axis onto the data (and back), where a 100x
   difference between layers is plain; under each variant, first/last = the first layer's
-  value over the last's (1/120: the input side gets 120 times less).
+  value over the last's (0/out when narrow; 1/120: the input side gets 120 times less).
 - **Loss**: train loss (heavy lines) and test loss (dashed) per variant, in the variant's
   colour; log scale when the losses span more than a decade; ▲ where a line leaves the top
   of the axis (the first steps' spike); a vertical line and ✗ where a variant diverged.

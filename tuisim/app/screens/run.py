@@ -54,6 +54,8 @@ class RunScreen(Screen):
         Binding("4", "view('about')", "About the lesson", show=False),
         Binding("0", "view('none')", "Hide the lower panel", show=False),
         Binding("z", "zoom", "Zoom the focused panel", show=False),
+        Binding("f", "toggle_bars_axis", "Bars: fixed axis ↔ zoomed on the data", show=False,
+                tooltip="Gradient bars: the fixed 1e-14..1e6 axis, or one around the data"),
         Binding("left_square_bracket", "scale_lr(0.5)", "Halve the lr", key_display="[", show=False),
         Binding("right_square_bracket", "scale_lr(2.0)", "Double the lr", key_display="]", show=False),
         Binding("e", "settings", "Settings", tooltip="Change lr, momentum, weight decay, clipping live; "
@@ -262,6 +264,10 @@ class RunScreen(Screen):
         self.query_one(GradBars).set_quantity(self.quantity)
         self.query_one(HeatStrip).set_quantity(self.quantity)
         self.refresh_frame(force=True)
+
+    def action_toggle_bars_axis(self) -> None:
+        bars = self.query_one(GradBars)
+        bars.set_zoomed(not bars.zoomed)
 
     def action_toggle_histogram(self) -> None:
         self.hist_kind = "grad" if self.hist_kind == "act" else "act"

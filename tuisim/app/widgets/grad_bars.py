@@ -4,6 +4,11 @@ The axis never rescales, so 1e-12 and 1e+3 are both visible and comparable from 
 frame to the next; each bar is coloured by its health and its value is printed beside
 it. Variants stand side by side, so "sigmoid vs relu" is one glance.
 
+On 20 decades a 100x difference is a tenth of the bar: `f` puts the bars on an axis
+around the data (zoomed_axis, shared by the variants) instead, and under each variant
+the ratio of its first layer's value to its last's ("first/last = 1/120") says it in
+numbers, on either axis, where the height allows.
+
 With several seeds a bar is the median across the seeds (its value printed), and a
 whisker marks their range where it fits: the bar is solid up to the smallest seed's
 value and shaded (▓) from there to the median, and a thin line (─┤) runs on to the
@@ -19,7 +24,7 @@ import numpy as np
 from rich.style import Style
 from rich.text import Text
 
-from ..format import ellipsize, layer_name, log10_safe, sample_rows, sci
+from ..format import layer_name, ratio_text, sample_rows, sci, shorten_labels
 from ..spread import latest_spread
 from .panel import Panel
 
@@ -57,25 +62,48 @@ def decade(e: int) -> str:
 
 
 def _ticks(lo: float, hi: float, cells: int) -> list[tuple[int, str]]:
-    """(cell, label) of decade ticks, as many as fit without overlapping."""
-    if cells < 5:
+    """(cell, label) of decade ticks, as many as fit without overlapping: every decade, or
+    every 2nd, 4th, 5th...; else the one decade nearest the middle."""
+    if cells < 3 or hi <= lo:
         return []
-    exps: list[int] = []
-    for step in (2, 4, 5, 10, 20):
-        cells_per = step / (hi - lo) * cells
-        first = math.ceil(lo / step) * step
-        cand = list(range(int(first), int(hi) + 1, step))
-        if cells_per >= 6 and len(cand) >= 2:
-            exps = cand
-            break
-    if not exps:
-        exps = [int(lo) + 4, 0] if cells >= 10 else [0]
-    out = []
-    for e in exps:
-        x = int(round((e - lo) / (hi - lo) * cells - 0.5))
-        if 0 <= x < cells:
-            out.append((x, decade(e)))
-    return out
+
+    def cell(e: int) -> int:  # the cell a bar reaching 10**e ends in
+        return min(int(round((e - lo) / (hi - lo) * cells - 0.5)), cells - 1)
+
+    decades = [e for e in range(math.ceil(lo), math.floor(hi) + 1) if 0 <= cell(e) < cells]
+    for step in (1, 2, 4, 5, 10, 20):
+        exps = [e for e in decades if e % step == 0]
+        widest = max((len(decade(e)) for e in exps), default=0)
+        if len(exps) >= 2 and (cell(exps[1]) - cell(exps[0])) >= widest + 1:
+            return [(cell(e), decade(e)) for e in exps]
+    if not decades:
+        return []
+    e = min(decades, key=lambda e: abs(e - (lo + hi) / 2))
+    return [(cell(e), decade(e))]
+
+
+def zoomed_axis(columns: list["BarColumn"]) -> tuple[float, float]:
+    """A log10 axis around the data: from a little below the smallest value shown (whisker
+    ends included) to the decade above the largest, at least two decades wide; the fixed
+    AXIS when nothing is finite and positive."""
+    vals = [a for c in columns for a in (c.values, c.low, c.high) if a is not None]
+    v = np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in vals]) if vals else np.zeros(0)
+    v = v[np.isfinite(v) & (v > 0)]
+    if not len(v):
+        return AXIS
+    lo = math.floor(float(np.log10(v.min())) - 0.3)
+    hi = math.ceil(float(np.log10(v.max())) + 0.1)
+    if hi - lo < 2:  # widen to two decades, the room below first
+        pad = 2 - (hi - lo)
+        lo, hi = lo - (pad + 1) // 2, hi + pad // 2
+    return float(max(lo, AXIS[0] - 10)), float(min(hi, AXIS[1] + 10))
+
+
+def first_last(values: np.ndarray | None) -> str:
+    """The ratio of the first layer's value to the last's: "1/120", "35", "–"."""
+    if values is None or len(values) < 2:
+        return "–"
+    return ratio_text(float(values[0]), float(values[-1]))
 
 
 def _bar(v: float, cells: int, lo: float, hi: float) -> tuple[str, bool]:
@@ -128,13 +156,34 @@ def whiskered(v: float, low: float, high: float, cells: int, lo: float, hi: floa
     return out
 
 
+RATIO_HEADS = ("first/last = ", "first/last ", "0/out ", "")  # 0 and out: the rows' layer names
+
+
+def ratio_head(ratios: list[str], width: int) -> str:
+    """The longest of RATIO_HEADS that fits before every one of `ratios` in width."""
+    longest = max((len(r) for r in ratios), default=0)
+    return next((h for h in RATIO_HEADS if len(h) + longest <= width), "")
+
+
+def ratio_line(ratio: str, head: str, width: int, muted: Style) -> Text:
+    """A column's "first/last = 1/120", the ratio in bold, padded to width."""
+    t = Text(head, style=muted, no_wrap=True, overflow="crop")
+    t.append(ratio, muted + Style(bold=True))
+    t.truncate(width, pad=True)
+    return t
+
+
 def render_bars(columns: list[BarColumn], width: int, height: int, styles: dict[str, Style],
                 muted: Style = Style(dim=True), axis: tuple[float, float] = AXIS,
-                legend: bool | None = None, slots: int = 0) -> tuple[Text, str]:
+                legend: bool | None = None, slots: int = 0, names: list[str] | None = None,
+                ratios: bool | None = None) -> tuple[Text, str]:
     """The bars as Text, and a note ("12 of 21 layers") when rows were sampled. More
     variants than fit side by side (MIN_COL each) wrap onto bands, one under another,
     when the height allows, every band's columns as wide (`slots` columns to a band); the
-    health key (`legend`, default: when the height allows) ends it."""
+    health key (`legend`, default: when the height allows) ends it. Each bar's value is
+    printed beside it wherever the bar keeps 3 cells; the names are shortened alike and
+    kept distinct (`names`: already shortened); `ratios` (default: when the height
+    allows) adds each column's first/last layer ratio under its axis."""
     text = Text(no_wrap=True, overflow="crop")
     if not columns or width < 12 or height < 4:
         return text, ""
@@ -150,9 +199,12 @@ def render_bars(columns: list[BarColumn], width: int, height: int, styles: dict[
     band_h = (height - legend) // bands
     if bands > 1 and band_h >= 6:
         per = math.ceil(ncol / bands)
+        col_w = max(MIN_COL, (width - 4 - gap * (per - 1)) // per)  # the narrowest a band's columns get
+        names = shorten_labels([c.label for c in columns], col_w) if names is None else names
         notes = []
         for b in range(bands):
-            part, note = render_bars(columns[b * per:(b + 1) * per], width, band_h, styles, muted, axis, False, per)
+            part, note = render_bars(columns[b * per:(b + 1) * per], width, band_h, styles, muted, axis, False,
+                                     per, names[b * per:(b + 1) * per], ratios)
             text.append_text(part)
             text.append("\n")
             notes.append(note)
@@ -161,14 +213,24 @@ def render_bars(columns: list[BarColumn], width: int, height: int, styles: dict[
             text.append_text(legend_text(styles, muted, width - label_w, any(c.low is not None for c in columns)))
         return text, next((n for n in notes if n), "")
     slots = max(slots, ncol)
-    col_w = max(MIN_COL, (width - label_w - gap * (slots - 1)) // slots)
     own_label = 0 if shared else 4
+    col_w = max(MIN_COL, (width - label_w - gap * (slots - 1)) // slots)
+    if slots > 1 and col_w - own_label - 7 < 3:  # one space between columns leaves room for the values
+        gap = 1
+        col_w = max(MIN_COL, (width - label_w - gap * (slots - 1)) // slots)
+    names = shorten_labels([c.label for c in columns], col_w) if names is None else names
     room = col_w - own_label
-    value_w, digits = (8, 1) if room >= 26 else ((6, 0) if room >= 14 else (0, 0))
-    bar_w = col_w - own_label - value_w - 1
-    rows = height - 3 - (1 if legend else 0)
+    ratios = height - 3 - legend >= 5 if ratios is None else ratios
+    rows = height - 3 - (1 if legend else 0) - (1 if ratios else 0)
     idx = sample_rows(layers, rows)
     note = f"{len(idx)} of {layers} layers" if len(idx) < layers else ""
+    per_col_idx = [sample_rows(d, len(idx)) if not shared else idx for d in depths]
+    # the values' width is fixed (a bar's length must not change with the other values'
+    # digits): "1.0e-13", else "1e-13" after a space, else without it (a bar never reaches
+    # the end of the fixed axis' cells where a value is five characters long)
+    value_w, digits = next(((w, d) for w, d, least in ((8, 1, 17), (6, 0, 5), (5, 0, 3)) if room - w - 1 >= least),
+                           (0, 0))
+    bar_w = room - value_w - 1
     ticks = _ticks(lo, hi, bar_w)
     tick_cells = {x for x, _ in ticks}
 
@@ -176,9 +238,11 @@ def render_bars(columns: list[BarColumn], width: int, height: int, styles: dict[
     text.append(" " * label_w)
     for k, c in enumerate(columns):
         head = Text(no_wrap=True)
-        head.append(c.label, c.style + Style(bold=True))
-        if c.state:
+        head.append(names[k], c.style + Style(bold=True))
+        if c.state and len(names[k]) + 1 + len(c.state) <= col_w:
             head.append(f" {c.state}", muted)
+        elif c.state and len(names[k]) + 2 <= col_w:  # the state's mark (✓, ✗) at least
+            head.append(f" {c.state.split()[0]}", muted)
         head.truncate(col_w, overflow="ellipsis", pad=True)
         text.append_text(head)
         if k < ncol - 1:
@@ -186,7 +250,6 @@ def render_bars(columns: list[BarColumn], width: int, height: int, styles: dict[
     text.append("\n")
 
     # one row per (sampled) layer
-    per_col_idx = [sample_rows(d, len(idx)) if not shared else idx for d in depths]
     for row in range(len(idx)):
         if shared:
             text.append(f"{layer_name(int(idx[row]), layers):>3} ", muted)
@@ -220,7 +283,7 @@ def render_bars(columns: list[BarColumn], width: int, height: int, styles: dict[
                 text.append(" " * gap)
         text.append("\n")
 
-    # the fixed axis, coloured by zone, and its tick labels
+    # the axis, coloured by zone, and its tick labels
     def zone(x: int) -> str:
         return health(10 ** (lo + (x + 0.5) / bar_w * (hi - lo)))
 
@@ -247,6 +310,15 @@ def render_bars(columns: list[BarColumn], width: int, height: int, styles: dict[
         text.append("".join(line), muted)
         if k < ncol - 1:
             text.append(" " * gap)
+    if ratios:
+        text.append("\n")
+        text.append(" " * label_w)
+        rs = [first_last(c.values) for c in columns]
+        head = ratio_head(rs, col_w)
+        for k, r in enumerate(rs):
+            text.append_text(ratio_line(r, head, col_w, muted))
+            if k < ncol - 1:
+                text.append(" " * gap)
     if legend:
         text.append("\n")
         text.append(" " * label_w)
@@ -285,7 +357,8 @@ def legend_text(styles: dict[str, Style], muted: Style, width: int, spread: bool
 
 
 class GradBars(Panel):
-    """One bar per layer and variant: ‖dL/dW‖ or ‖dL/dz‖ (the `quantity`)."""
+    """One bar per layer and variant: ‖dL/dW‖ or ‖dL/dz‖ (the `quantity`), on the fixed
+    axis or, `zoomed`, on one around the data (`f` toggles)."""
 
     DEFAULT_CSS = """
     GradBars { height: 1fr; }
@@ -294,10 +367,17 @@ class GradBars(Panel):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.quantity = "grad_norm"
+        self.zoomed = False
+        self.axis = AXIS  # at the last draw
 
     def set_quantity(self, quantity: str) -> None:
         self.quantity = quantity
         self._retitle("")
+        self.redraw()
+
+    def set_zoomed(self, zoomed: bool) -> None:
+        self.zoomed = zoomed
+        self._retitle(getattr(self, "_note", ""))
         self.redraw()
 
     def titles(self) -> None:
@@ -306,13 +386,18 @@ class GradBars(Panel):
     def _retitle(self, note: str) -> None:
         sym, what = QUANTITIES[self.quantity]
         seeds = max((len(v.seeds) for v in self.views), default=1)
-        title = f"Gradient {sym} per layer (log)"
+        scale = "log, zoomed" if self.zoomed else "log"
+        title = f"Gradient {sym} per layer ({scale})"
         if seeds > 1:  # as much as fits
-            forms = [f"{title} · median of {seeds} seeds", f"Gradient {sym} (log) · median of {seeds} seeds",
-                     f"{sym} (log) · median of {seeds} seeds"]
+            forms = [f"{title} · median of {seeds} seeds", f"Gradient {sym} ({scale}) · median of {seeds} seeds",
+                     f"{sym} ({scale}) · median of {seeds} seeds"]
             title = next((f for f in forms if len(f) + 4 <= self.size.width), forms[-1])
         other = QUANTITIES["delta_norm" if self.quantity == "grad_norm" else "grad_norm"][0]
-        self.set_titles(title, (f"{note} · " if note else "") + f"g: show {other}")
+        keys = [f"g: show {other} · f: {'fixed axis' if self.zoomed else 'zoom'}", f"g: {other} · f: "
+                + ("fixed" if self.zoomed else "zoom"), f"g: show {other}"]
+        head = f"{note} · " if note else ""
+        sub = next((head + k for k in keys if len(head + k) + 6 <= self.size.width), head + keys[-1])
+        self.set_titles(title, sub)
 
     def on_mount(self) -> None:
         self._retitle("")
@@ -341,10 +426,9 @@ class GradBars(Panel):
                            + tuple(tuple(np.round(np.log10(np.abs(a)) * 20).tolist()) for a in spread))
         return tuple(out)
 
-    def build(self):
-        views = self.views
+    def columns(self) -> list[BarColumn]:
         cols = []
-        for v in views:
+        for v in self.views:
             state = {"done": "✓ done", "running": "", "ready": "", "diverged": f"✗ diverged@{v.diverged_at}"}.get(
                 v.status, v.state)
             if not v.several:
@@ -358,8 +442,14 @@ class GradBars(Panel):
             spread = self._spread(v)
             med, low, high = spread if spread is not None else (None, None, None)
             cols.append(BarColumn(v.label, self.variant_style(v.index), state, med, low, high))
-        text, note = render_bars(cols, self.content_region.width, self.content_region.height,
-                                 self.health_styles(), self.style_of("muted"))
+        return cols
+
+    def build(self):
+        cols = self.columns()
+        self.axis = zoomed_axis(cols) if self.zoomed else AXIS
+        h = self.content_region.height
+        text, note = render_bars(cols, self.content_region.width, h, self.health_styles(), self.style_of("muted"),
+                                 axis=self.axis, ratios=True if self.zoomed and h >= 6 else None)
         if note != getattr(self, "_note", ""):
             self._note = note
             self.call_later(self._retitle, note)

@@ -19,7 +19,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
-from ..format import ellipsize, layer_name, log10_safe, sample_rows
+from ..format import layer_name, log10_safe, sample_rows, shorten_labels
 from ..spread import median_grid
 from .grad_bars import AXIS, QUANTITIES, decade
 from .panel import Panel
@@ -132,8 +132,9 @@ class HeatRenderable:
         idx, full = heat_rows(self.layers, self.height)
         rows = len(idx) if full else (len(idx) + 1) // 2
         head = Text(" " * label_w, no_wrap=True)
+        names = shorten_labels([c.label for c in cols], col_w)
         for k, c in enumerate(cols):
-            t = Text(ellipsize(c.label, col_w), style=c.style + Style(bold=True))
+            t = Text(names[k], style=c.style + Style(bold=True))
             t.pad_right(col_w - len(t))
             head.append_text(t)
             if k < n - 1:

@@ -16,7 +16,7 @@ import numpy as np
 from rich.style import Style
 from rich.text import Text
 
-from ..format import ellipsize, layer_name, sample_rows
+from ..format import layer_name, sample_rows, shorten_labels
 from ..spread import median_histogram
 from .panel import Panel
 
@@ -83,8 +83,9 @@ def render_histograms(columns: list[HistColumn], width: int, height: int, muted:
     idx = sample_rows(layers, rows)
     note = f"{len(idx)} of {layers} layers" if len(idx) < layers else ""
     text.append(" " * label_w)
+    names = shorten_labels([c.label for c in columns], col_w)
     for k, c in enumerate(columns):
-        text.append(ellipsize(c.label, col_w).ljust(col_w), c.style + Style(bold=True))
+        text.append(names[k].ljust(col_w), c.style + Style(bold=True))
         if k < n - 1:
             text.append(" " * gap)
     text.append("\n")
