@@ -143,7 +143,7 @@ async def test_the_browser_lists_the_sweeps_and_opens_one():
         keys = app.screen.query_one("KeyList")
         with app.console.capture() as shown:
             app.console.print(keys.render())
-        assert "Open run" in shown.get() and "Quit" in shown.get()
+        assert "Open the selected cell's run" in shown.get() and "Quit tuisim" in shown.get()
         await pilot.press("escape", "q")
         await pilot.pause()
     assert not app.is_running

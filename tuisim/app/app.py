@@ -36,8 +36,8 @@ class TuisimApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "tuisim"
     BINDINGS = [
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="These keys, and what the panels show"),
+        Binding("q", "quit", "Quit", tooltip="Quit tuisim"),
     ]
 
     def __init__(self, target: str | Path | Scenario | None = None, *, fps: float = 10.0,

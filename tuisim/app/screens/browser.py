@@ -114,8 +114,8 @@ class ServedFolder(DirectoryTree):
 class BrowserScreen(Screen):
     KIND = "browser"
     BINDINGS = [
-        Binding("o", "open_file", "Open a file"),
-        Binding("k", "quick_sweep", "Quick sweep"),
+        Binding("o", "open_file", "Open a file", tooltip="Open a scenario file by its path"),
+        Binding("k", "quick_sweep", "Quick sweep", tooltip="Run the highlighted sweep's quick grid"),
         Binding("escape", "close_file", "Cancel", show=False),
     ]
 

@@ -36,18 +36,18 @@ from ..widgets.sweep_curves import SweepCurves
 class SweepScreen(Screen):
     KIND = "sweep"
     BINDINGS = [
-        Binding("enter", "open_cell", "Open run"),
+        Binding("enter", "open_cell", "Open run", tooltip="Open the selected cell's run in the run screen"),
         Binding("left", "move(-1, 0)", "Select the cell to the left", show=False),
         Binding("right", "move(1, 0)", "Select the cell to the right", show=False),
         Binding("up", "move(0, -1)", "Select the cell above", show=False),
         Binding("down", "move(0, 1)", "Select the cell below", show=False),
-        Binding("v", "next_variant", "Variant"),
-        Binding("n", "next_seed", "Seed"),
-        Binding("space", "toggle_pause", "Pause"),
-        Binding("k", "toggle_quick", "Quick/full"),
-        Binding("a", "toggle_about", "About"),
-        Binding("s", "screenshot", "Screenshot"),
-        Binding("escape", "back", "Lessons", show=False),
+        Binding("v", "next_variant", "Variant", tooltip="The next variant's map"),
+        Binding("n", "next_seed", "Seed", tooltip="The next seed: which of the cell's runs enter opens"),
+        Binding("space", "toggle_pause", "Pause", tooltip="Pause or resume the sweep (the runs done are kept)"),
+        Binding("k", "toggle_quick", "Quick/full", tooltip="Switch between the quick grid and the full one"),
+        Binding("a", "toggle_about", "About", tooltip="Show or hide what the map shows and its claims"),
+        Binding("s", "screenshot", "Screenshot", tooltip="Save the screen as SVG"),
+        Binding("escape", "back", "Lessons", show=False, tooltip="Back to the lessons (stops the sweep)"),
     ]
     # what the footer keeps when the line is short, most important first (after q and ?)
     FOOTER_PRIORITY = ("open_cell", "toggle_pause", "toggle_about", "next_variant", "next_seed", "toggle_quick",
