@@ -44,12 +44,22 @@ def save(net, path: str | os.PathLike, metadata: dict | None = None) -> Path:
         meta[str(key)] = value if isinstance(value, str) else json.dumps(value)
     tmp = path.with_name(path.name + ".tmp")
     try:
-        save_file(net.state_dict(), tmp, metadata=meta)
+        save_file(_tensors(net), tmp, metadata=meta)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+def _tensors(net) -> dict[str, np.ndarray]:
+    """`net.state_dict()` without the copies: live views of the network's buffers (a
+    run's networks are written as it ends; safetensors writes from them directly)."""
+    out = {e.name: net.parameter(e.name) for e in net.layout.entries}
+    if net.config["norm"] == "batch":
+        for i in range(net.depth):
+            out[f"norms.{i}.num_batches_tracked"] = np.array(net.num_batches_tracked, dtype=np.int64)
+    return out
 
 
 def read(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray], dict[str, str]]:
