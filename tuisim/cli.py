@@ -120,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     global _PROCESS
     _PROCESS = argv is None  # the process's own command line: it ends with the command
     argv = list(sys.argv[1:] if argv is None else argv)
+    if _PROCESS:
+        from tuisim.run.malloc import steady_malloc
+
+        steady_malloc()  # flat memory however long the run (glibc)
     try:
         return _main(argv)
     except KeyboardInterrupt as exc:

@@ -200,3 +200,22 @@ def test_a_sweep_task_tracks_its_measure(small_limit):
         assert run.history.thinned
         assert metric_value(run, *spec) == metric_value(full, *spec)
     assert value_tracks("weight_change", 0) == [] and value_tracks("diverged") == []
+
+
+def test_steady_malloc_fixes_glibcs_threshold_once_asked(monkeypatch):
+    """On Linux with glibc the app and `tuisim run` fix malloc's mmap threshold (see
+    tuisim/run/malloc.py); a threshold the user set is left alone."""
+    import sys
+
+    from tuisim.run.malloc import steady_malloc
+
+    if not sys.platform.startswith("linux"):
+        assert steady_malloc() is False
+        return
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
+    assert steady_malloc() is False
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_")
+    import platform
+
+    if platform.libc_ver()[0] == "glibc":
+        assert steady_malloc() is True

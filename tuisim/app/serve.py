@@ -120,9 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     """The process textual-serve starts for each browser tab: confined to --root (and its
     worker processes, which inherit the environment), working in it, then the app."""
     from tuisim.data import confine
+    from tuisim.run.malloc import steady_malloc
     from tuisim.scenario import bundled_dir
 
     from .factory import make_app
+
+    steady_malloc()  # flat memory through a whole class (glibc)
 
     p = argparse.ArgumentParser(prog="python -m tuisim.app.serve", description="the app of `tuisim serve`")
     p.add_argument("--root", required=True, help="the served folder: no file outside it is opened")
