@@ -292,3 +292,20 @@ async def test_every_screen_and_dialog_at_40x12_draws_and_tells_the_truth():
         assert isinstance(app.screen, ErrorScreen)
         keys = app.screen.query_one("#dialog-keys").region
         assert app.screen.query_one("#dialog").region.contains_region(keys) and keys.height == 1
+
+
+def test_a_column_zero_by_definition_gives_way_to_the_seeds_ranges():
+    n = 4
+    rows = HealthRows("tanh", "tanh", np.linspace(-0.1, 0.1, n), np.linspace(0.4, 1.5, n), np.zeros(n), np.zeros(n),
+                      np.linspace(5e-3, 8e-3, n),
+                      spread={"act_mean": (np.full(n, -0.2), np.full(n, 0.2)), "act_std": (np.full(n, 0.36),
+                              np.full(n, 0.46)), "saturated": (np.zeros(n), np.full(n, 0.01)),
+                              "dead": (np.zeros(n), np.zeros(n)), "update_ratio": (np.full(n, 7.3e-3),
+                                                                                   np.full(n, 8.7e-3))})
+    counts, traded = [], False
+    for width in range(40, 140):
+        header = plain(render_health(rows, 10, STYLES, Style(), Style(), Style(), width=width)[0], 300).splitlines()[0]
+        counts.append(header.count("[min, max]"))
+        traded |= "dead%" not in header and "sat%" in header and counts[-1] > 0
+    assert traded  # somewhere tanh's dead% (always 0) made room for a range
+    assert counts == sorted(counts) and counts[-1] == 4  # more room never shows fewer; all four with room

@@ -187,10 +187,15 @@ def render_health(rows: HealthRows, height: int, styles: dict[str, Style], muted
         cells = _cells(rows, idx, lay.compact, styles, warning)
         if width is None or table_width(lay, names, cells) <= width:
             break
+    ranged = range_columns(rows, idx, width, table_width(lay, names, cells), lay.fields, lay.gap)
+    bare = TableLayout(applicable(rows.activation), lay.gauge, lay.gap, lay.compact)
+    if rows.spread and bare.fields != lay.fields:  # a column 0 by definition gives way to a seeds' range
+        more = range_columns(rows, idx, width, table_width(bare, names, cells), bare.fields, bare.gap)
+        if len(more) > len(ranged):
+            lay, ranged = bare, more
     notes = [f"{len(idx)} of {layers} layers"] if len(idx) < layers else []
     if lay.hidden:
         notes.append(", ".join(lay.hidden) + " hidden")
-    ranged = range_columns(rows, idx, width, table_width(lay, names, cells), lay.fields, lay.gap)
     t = Table(box=None, padding=(0, 1) if lay.gap == 2 else (0, 1, 0, 0), pad_edge=False, expand=False,
               header_style=Style(bold=True), show_edge=False)
     t.add_column("layer", justify="right", style=muted, no_wrap=True)
