@@ -158,3 +158,26 @@ def test_build_is_fast_enough_for_seven_variants_at_three_seeds():
         build_plot(curves, 4000, 84, 44)
         best = min(best, time.perf_counter() - t)
     assert best < 0.1  # about 20 ms; the panel redraws at most every 0.75 s
+
+
+def test_a_diverged_line_does_not_flatten_the_others():
+    """highway_gate_bias at 40x12: one variant's loss climbed to 1e60 before it diverged, and
+    the axis ran to 1e60, the others a flat line at its foot. Now it runs along the top
+    (▲) to its ✗, the axis spanning the others and a decade above them."""
+    x = np.arange(200.0)
+    ok = Curve("ok", (255, 0, 0), x, np.geomspace(1.1, 0.05, 200), x[:0], x[:0])
+    boom = Curve("boom", (0, 0, 255), x[:80], np.geomspace(1.1, 1e60, 80), x[:0], x[:0], diverged_at=80)
+    lines, log = build_plot([ok, boom], 200, 40, 12)
+    labels = [lab for _, lab in ylabels(lines)]
+    assert labels and max(value(lab) for lab in labels) <= 11
+    assert ABOVE in lines[0].plain and "✗" in lines[0].plain
+    alone, _ = build_plot([boom], 200, 40, 12)  # all diverged: the axis spans what there is
+    assert max(value(lab) for _, lab in ylabels(alone)) >= 1e40
+
+
+def test_a_legend_too_long_keeps_readable_names_and_says_more_follow():
+    x = np.arange(10.0)
+    names = ["depth 10, gate bias -1", "depth 30, gate bias -1", "depth 30, gate bias -3", "depth 50, gate bias -2"]
+    keys = legend([Curve(n, (1, 1, 1), x, x + 1, x, x + 1) for n in names], Style(), 34)
+    assert len(keys) == 1 and keys[0].plain.endswith("…") and keys[0].cell_len <= 34
+    assert "━━ …10…-1  ━━ …30…-1" in keys[0].plain  # names of 7 characters, not 3

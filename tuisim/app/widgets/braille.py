@@ -7,9 +7,9 @@ neighbours', so it has no gaps however steep it falls (plotext's markers leave o
 per data point; btop's graphs fill the area under a single series instead).
 
 A character has one colour, so where lines cross the layer of the higher `tier` owns the
-character: the seeds' faint lines (tier 0) give way to test lines (1), which give way to
-the heavy train lines (2); lines of one tier share the character, in the colour of the
-last drawn. Whole-character marks (▲ where a line leaves the top of the plot, a
+character (the loss plot: the seeds' faint lines, then the heavy train lines, then the
+thin dashed test lines on top); lines of one tier share the character, in the colour of
+the last drawn. Whole-character marks (▲ where a line leaves the top of the plot, a
 variant's marker) go over everything.
 """
 

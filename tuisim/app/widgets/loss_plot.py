@@ -94,16 +94,26 @@ def axis_values(curves: list[Curve], total: int) -> np.ndarray:
     the first 2% of a long run (at least its first 3 steps), where an early spike of 1e4
     would squeeze the rest of the run into a flat band. Test losses reach at most a decade
     above the highest line (an evaluation with batch norm's running statistics early in
-    a run can give 1e6); the seeds' own faint lines do not stretch the axis either. What
-    lies beyond is drawn on the axis' edge. A run still in its first steps uses all."""
+    a run can give 1e6); the seeds' own faint lines do not stretch the axis either, nor
+    does a diverged line's climb to 1e60 before it: while some variant has not diverged,
+    the diverged ones' count up to a decade above the highest of the others. What lies
+    beyond is drawn on the axis' edge. A run still in its first steps uses all."""
     skip = max(3, int(0.02 * total))
 
     def kept(pairs, after):
         out = [loss[np.isfinite(loss) & (loss > 0) & (steps >= after)] for steps, loss in pairs]
         return np.concatenate(out + [np.zeros(0)])
 
+    def lines(after):
+        going = kept([(c.steps, c.loss) for c in curves if c.diverged_at is None], after)
+        gone = kept([(c.steps, c.loss) for c in curves if c.diverged_at is not None], after)
+        if not len(going) or not len(gone):
+            return np.concatenate([going, gone])
+        top = 10 * going.max()
+        return np.concatenate([going, gone[gone <= top], [min(gone.max(), top)]])
+
     for after in (skip, 0):
-        train = kept([(c.steps, c.loss) for c in curves], after)
+        train = lines(after)
         test = kept([(c.test_steps, c.test_loss) for c in curves], after)
         if len(train) and len(test):
             return np.concatenate([train, test[test <= 10 * train.max()], [min(test.max(), 10 * train.max())]])
@@ -132,9 +142,10 @@ def build_plot(curves: list[Curve], total: int, width: int, height: int,
                muted: Style = Style(dim=True)) -> tuple[list[Text], bool]:
     """The plot, axes included, as `height` lines of `width` cells, and whether the y axis
     is logarithmic. Drawn in braille (tuisim.app.widgets.braille): each variant's train
-    line (with several seeds, their median) heavy, its test loss dashed, its seeds' own
-    lines thin in a fainter shade beneath; a vertical line and ✗ where it diverged; ▲
-    where a line leaves the top of the axis (its first steps' spike), ▼ the bottom."""
+    line (with several seeds, their median) heavy, its test loss thin and dashed over it
+    (a noisy batch loss would hide it beneath), its seeds' own lines thin in a fainter
+    shade beneath both; a vertical line and ✗ where it diverged; ▲ where a line leaves
+    the top of the axis (its first steps' spike), ▼ the bottom."""
     vals = axis_values(curves, total)
     log = bool(len(vals)) and vals.max() / max(vals.min(), 1e-300) > 10
     lo, hi = y_range(vals, log)
@@ -172,7 +183,7 @@ def build_plot(curves: list[Curve], total: int, width: int, height: int,
         st = style_of(c.rgb)
         test = to_dots(c.test_steps, c.test_loss, canvas.w)
         if test is not None:
-            canvas.line(*test, st, tier=1, dash=1, clip_marks=True)
+            canvas.line(*test, st, tier=3, dash=1, clip_marks=True)  # thin and dashed: on top
         train = to_dots(c.steps, c.loss, canvas.w)
         if train is not None:
             canvas.line(*train, st, tier=2, thick=2 if rows >= 4 else 1, clip_marks=True)
@@ -195,8 +206,9 @@ TRAIN, TEST = "━━", "╌╌"
 
 def legend(curves: list[Curve], muted: Style, width: int, lines: int = 1) -> list[Text]:
     """Each variant's line sample and name (names shortened alike until every entry fits
-    on `lines` lines, distinct: tuisim.app.format.shorten_labels), its diverged seeds
-    (✗2/3) or divergence step, and the test loss' dashed sample."""
+    on `lines` lines, distinct: tuisim.app.format.shorten_labels, but not below 7
+    characters: then the last line ends in "…"), its diverged seeds (✗2/3) or divergence
+    step, and the test loss' dashed sample."""
     has_test = any(np.isfinite(c.test_loss).any() for c in curves)
     test = [(f"{TEST} test", muted)] if has_test else []
 
@@ -205,7 +217,7 @@ def legend(curves: list[Curve], muted: Style, width: int, lines: int = 1) -> lis
             return f" ✗{len(c.seeds_diverged)}/{c.n_seeds}" if c.seeds_diverged else ""
         return f" ✗{c.diverged_at}" if c.diverged_at is not None else ""
 
-    def layout(names: list[str]) -> list[list[tuple[str, Style]]]:
+    def layout(names: list[str], width: int = width) -> list[list[tuple[str, Style]]]:
         entries = [[(TRAIN + c.marker + " ", style_of(c.rgb)), (name, style_of(c.rgb)),
                     (extra(c), style_of(c.rgb, bold=True))] for c, name in zip(curves, names)]
         entries += [[t] for t in test]
@@ -226,15 +238,20 @@ def legend(curves: list[Curve], muted: Style, width: int, lines: int = 1) -> lis
     labels = [c.label for c in curves]
     longest = max((len(s) for s in labels), default=0)
     rows = layout(labels)
-    for w in range(longest, 2, -1):
+    for w in range(longest, 6, -1):  # names of 7 and more: past that, the entries that fit, then "…"
         rows = layout(shorten_labels(labels, w))
         if len(rows) <= lines:
             break
+    more = len(rows) > lines
+    if more:  # entries left out: the last line says so
+        rows = layout(shorten_labels(labels, 7), width - 3)
     out = []
-    for row in rows[:lines]:
+    for k, row in enumerate(rows[:lines]):
         t = Text(no_wrap=True, overflow="ellipsis")
         for s, st in row:
             t.append(s, st)
+        if more and k == lines - 1:
+            t.append("  …")
         t.truncate(width, overflow="ellipsis")
         out.append(t)
     return out
@@ -295,7 +312,7 @@ class LossPlot(Panel):
                 curve.seeds_diverged = [s.diverged_at for s in v.seeds if s.diverged_at is not None]
             curves.append(curve)
         muted = self.style_of("muted")
-        keys = legend(curves, muted, w, lines=2 if h >= 16 else 1)
+        keys = legend(curves, muted, w, lines=1 if h < 12 else (2 if h < 18 else 3))  # the names whole, where that is all it takes
         plot, log = build_plot(curves, total, w, max(h - len(keys), 3), muted)
         if log != self._log:
             self._log = log
