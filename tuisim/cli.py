@@ -271,9 +271,14 @@ def _sweep(args) -> int:
         app = make_app(None, fps=args.fps, screenshots=args.screenshots, sweep=spec)
         app.run()
         return getattr(app, "return_code", 0) or 0
+    from tuisim.run.headless import Signals
+
+    # as the process's command: SIGTERM (kill, a closed SSH session) stops the sweep as
+    # Ctrl-C does, its results so far written (exit 143); later signals wait for the files
+    signals = Signals().install() if _PROCESS else None
     plan = load_sweep(args.scenario, args.overrides, args.grid, quick=args.quick, seeds=args.seeds)
     sweep = SweepRun(plan, workers=args.workers, scheduler=args.scheduler, out_dir=args.out, resume=args.resume)
-    results = run_sweep_headless(sweep, check=args.check)  # says what it wrote, and how to resume
+    results = run_sweep_headless(sweep, check=args.check, signals=signals)  # says what it wrote, how to resume
     if sweep.lost is not None:
         return CLUSTER_LOST  # 3: the cluster was lost; the map is incomplete
     failed_runs = any(r.status != "ok" for r in sweep.results.results)

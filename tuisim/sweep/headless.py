@@ -158,22 +158,27 @@ def resume_hint(sweep: SweepRun, *flags: str) -> str:
 
 
 def run_sweep_headless(sweep: SweepRun, *, check: bool = False, stdout=None, stderr=None, quiet: bool = False,
-                       ) -> list[SweepCheck]:
-    """Run to the end; Ctrl-C stops early, prints what was done, and still writes the files
-    (then raises KeyboardInterrupt); a lost cluster ends it the same way (`sweep.lost` says
-    why; the CLI exits CLUSTER_LOST). Either way the last lines say how to resume."""
+                       signals=None) -> list[SweepCheck]:
+    """Run to the end; Ctrl-C (or SIGTERM, with `signals`, a tuisim.run.headless.Signals)
+    stops early, prints what was done, and still writes the files (then raises the
+    KeyboardInterrupt, Terminated for SIGTERM); a lost cluster ends it the same way
+    (`sweep.lost` says why; the CLI exits CLUSTER_LOST). Either way the last lines say how
+    to resume. With `signals`, a signal that comes once the sweep is over waits until
+    everything is printed."""
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     progress = None if quiet else SweepProgress(sweep, stderr)
-    interrupted = False
+    interrupted: KeyboardInterrupt | None = None
     it = sweep.run()
     try:
         for _ in it:
             if progress is not None:
                 progress.update()
-    except KeyboardInterrupt:
-        interrupted = True
+    except KeyboardInterrupt as exc:
+        interrupted = exc
     finally:
+        if signals is not None:
+            signals.hold()
         it.close()  # the sweep's files are written and its workers gone before anything is printed
         if progress is not None:
             progress.finish()
@@ -207,6 +212,11 @@ def run_sweep_headless(sweep: SweepRun, *, check: bool = False, stdout=None, std
         print(f"\n{cut[0].upper()}{cut[1:]}.", file=stderr)
         print(resume_hint(sweep, "--check" if check else "--headless"), file=stderr)
     stderr.flush()
-    if interrupted:
-        raise KeyboardInterrupt
+    if signals is not None:
+        try:
+            signals.release()  # a signal that came while the results were printed
+        except KeyboardInterrupt as exc:
+            interrupted = interrupted or exc
+    if interrupted is not None:
+        raise interrupted
     return results
