@@ -62,3 +62,10 @@ def test_ratio_text():
     assert ratio_text(35.0, 1.0) == "35"
     for bad in [(0.0, 1.0), (1.0, 0.0), (float("nan"), 1.0), (1.0, float("inf"))]:
         assert ratio_text(*bad) == "–"
+
+
+def test_a_long_name_in_the_health_title_keeps_both_ends():
+    from tuisim.app.widgets.health_table import health_title
+
+    title = health_title("depth 50, gate bias -4, no momentum, lr x 10", 3, 40)
+    assert len(title) <= 40 and title.startswith("Health · depth 50") and title.endswith("lr x 10")

@@ -23,7 +23,7 @@ from rich.text import Text
 
 from tuisim.core.registry import DEAD_ACTIVATIONS, SATURATING_ACTIVATIONS
 
-from ..format import layer_name, num, pct, sample_rows, sci
+from ..format import cut_middle, layer_name, num, pct, sample_rows, sci
 from ..spread import nan_spread
 from .panel import Panel
 
@@ -258,13 +258,13 @@ class HealthTable(Panel):
 
 def health_title(label: str, seeds: int, width: int) -> str:
     """The longest of the panel's titles that fits in `width` cells: "median" is the last
-    word to go (the numbers are medians), the variant's name is cut last."""
+    word to go (the numbers are medians), the variant's name is cut last, in the middle."""
     median = [f" · median of {seeds} seeds", f" · median of {seeds}", " · median", ""] if seeds > 1 else [""]
     for m in median:
         for head in ("Activation health", "Health"):
             if len(head) + 3 + len(label) + len(m) <= width:
                 return f"{head} · {label}{m}"
-    return f"Health · {label}"
+    return f"Health · {cut_middle(label, max(width - 9, 7))}"  # its start and its distinguishing end
 
 
 def health_subtitle(note: str, width: int) -> str:

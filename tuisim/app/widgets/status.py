@@ -11,7 +11,7 @@ from textual.widget import Widget
 from tuisim.run.compare import clock
 
 from ..driver import speed_label
-from ..format import num
+from ..format import num, shorten_labels
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -163,15 +163,16 @@ class StatusBar(Widget):
         groups = session.groups
         focus = groups[self.focus_index % len(groups)].runs[0]
         add(2, f" · lr {num(focus.opt.lr_at(max(focus.step - 1, 0)))}")
+        names = shorten_labels([g.label for g in groups], 24)  # long names cut alike, kept apart
         if len(groups) > 1:
-            add(4, f" ({focus.label})", muted)
-        for g in groups:
+            add(4, f" ({names[self.focus_index % len(groups)]})", muted)
+        for g, name in zip(groups, names):
             state = variant_state(g.runs, paused=d.paused and not finished)
             (first, kind), *rest = state
             if first == word and not rest:
                 continue  # what the run as a whole is doing: said once, at the start
             piece = Text(" · ", style=muted)
-            piece.append(f"{g.label}: ")
+            piece.append(f"{name}: ")
             for text, kind in state:
                 piece.append(text, c(f"status-bar--{kind}"))
             pieces.append((1 if any(k == "error" for _, k in state) else 3, piece))
