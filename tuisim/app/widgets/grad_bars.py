@@ -178,8 +178,9 @@ def render_bars(columns: list[BarColumn], width: int, height: int, styles: dict[
                 legend: bool | None = None, slots: int = 0, names: list[str] | None = None,
                 ratios: bool | None = None) -> tuple[Text, str]:
     """The bars as Text, and a note ("12 of 21 layers") when rows were sampled. More
-    variants than fit side by side (MIN_COL each) wrap onto bands, one under another,
-    when the height allows, every band's columns as wide (`slots` columns to a band); the
+    variants than fit side by side (MIN_COL each), or than leave room for their values,
+    wrap onto bands, one under another, when the height allows (each band at least 10
+    rows), every band's columns as wide (`slots` columns to a band); the
     health key (`legend`, default: when the height allows) ends it. Each bar's value is
     printed beside it wherever the bar keeps 3 cells; the names are shortened alike and
     kept distinct (`names`: already shortened); `ratios` (default: when the height
@@ -196,6 +197,14 @@ def render_bars(columns: list[BarColumn], width: int, height: int, styles: dict[
     ncol = len(columns)
     legend = height >= 12 if legend is None else legend
     bands = math.ceil(ncol / max(1, (width - label_w + gap) // (MIN_COL + gap)))
+
+    def with_values(per: int) -> bool:  # whether columns `per` to a band show their values
+        room = (width - 4 - (per - 1)) // per - (0 if shared else 4)
+        return room - 6 >= 3
+
+    if not with_values(ncol):  # rather bands of columns with values, while each keeps 6 layers' rows
+        bands = next((b for b in range(max(bands, 1), ncol + 1)
+                      if with_values(math.ceil(ncol / b)) and (height - legend) // b >= 10), bands)
     band_h = (height - legend) // bands
     if bands > 1 and band_h >= 6:
         per = math.ceil(ncol / bands)
