@@ -60,6 +60,7 @@ def test_ratio_text():
         "1/120", "1/1.5", "1", "2", "1e12"]
     assert ratio_text(1e-12, 3.0) == "1/3e12"
     assert ratio_text(35.0, 1.0) == "35"
+    assert ratio_text(1.0, 1.04) == "1" and ratio_text(1.04, 1.0) == "1"  # not "1/1"
     for bad in [(0.0, 1.0), (1.0, 0.0), (float("nan"), 1.0), (1.0, float("inf"))]:
         assert ratio_text(*bad) == "–"
 

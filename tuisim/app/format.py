@@ -218,4 +218,6 @@ def ratio_text(first: float, last: float) -> str:
             return f"{m}e{int(e)}"
         return f"{v:.2g}" if v < 100 else f"{v:.0f}"
 
-    return short(r) if r >= 1 else "1/" + short(1 / r)
+    if r >= 1 or short(1 / r) == "1":
+        return short(r) if r >= 1 else "1"
+    return "1/" + short(1 / r)
