@@ -91,3 +91,10 @@ def test_heat_strip_and_histograms_shorten_names_alike():
     hist = [HistColumn(label, Style(), None, -1, 1) for label in DEGRADATION]
     text, _ = render_histograms(hist, 44, 10, Style())
     assert all(n in text.plain.splitlines()[0] for n in names)
+
+
+def test_every_band_says_the_ratio_alike():
+    cols = [BarColumn(f"v{k}", Style(), "", np.geomspace(10.0 ** -k, 1.0, 4)) for k in range(7)]
+    text, _ = render_bars(cols, 68, 40, STYLES)
+    rows = [ln for ln in text.plain.splitlines() if "1/" in ln]
+    assert len(rows) == 2 and rows[0].count("0/out ") == 4 and rows[1].count("0/out ") == 3  # "1/1e6" sets it

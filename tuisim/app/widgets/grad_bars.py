@@ -176,7 +176,7 @@ def ratio_line(ratio: str, head: str, width: int, muted: Style) -> Text:
 def render_bars(columns: list[BarColumn], width: int, height: int, styles: dict[str, Style],
                 muted: Style = Style(dim=True), axis: tuple[float, float] = AXIS,
                 legend: bool | None = None, slots: int = 0, names: list[str] | None = None,
-                ratios: bool | None = None) -> tuple[Text, str]:
+                ratios: bool | None = None, prefix: str | None = None) -> tuple[Text, str]:
     """The bars as Text, and a note ("12 of 21 layers") when rows were sampled. More
     variants than fit side by side (MIN_COL each), or than leave room for their values,
     wrap onto bands, one under another, when the height allows (each band at least 10
@@ -210,10 +210,11 @@ def render_bars(columns: list[BarColumn], width: int, height: int, styles: dict[
         per = math.ceil(ncol / bands)
         col_w = max(MIN_COL, (width - 4 - gap * (per - 1)) // per)  # the narrowest a band's columns get
         names = shorten_labels([c.label for c in columns], col_w) if names is None else names
+        prefix = ratio_head([first_last(c.values) for c in columns], col_w)  # alike in every band
         notes = []
         for b in range(bands):
             part, note = render_bars(columns[b * per:(b + 1) * per], width, band_h, styles, muted, axis, False,
-                                     per, names[b * per:(b + 1) * per], ratios)
+                                     per, names[b * per:(b + 1) * per], ratios, prefix)
             text.append_text(part)
             text.append("\n")
             notes.append(note)
@@ -323,9 +324,9 @@ def render_bars(columns: list[BarColumn], width: int, height: int, styles: dict[
         text.append("\n")
         text.append(" " * label_w)
         rs = [first_last(c.values) for c in columns]
-        head = ratio_head(rs, col_w)
+        prefix = ratio_head(rs, col_w) if prefix is None else prefix
         for k, r in enumerate(rs):
-            text.append_text(ratio_line(r, head, col_w, muted))
+            text.append_text(ratio_line(r, prefix, col_w, muted))
             if k < ncol - 1:
                 text.append(" " * gap)
     if legend:
