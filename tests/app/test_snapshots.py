@@ -130,3 +130,111 @@ def test_sweep_screen_finished(snap_compare):
     app = make_app(None, library=SCENARIOS, deterministic=True,
                    sweep=SweepSpec(scenario_path("tiny_sweep"), workers=0))
     assert snap_compare(app, terminal_size=(80, 24), run_before=sweep_finished)
+
+
+# ---------------------------------------------------------------- 80x24: every screen and dialog
+# A teacher's laptop split, an SSH session's default: every screen and dialog at 80x24, with
+# q and ? in the footer, the lower panel's tabs named, dialogs' buttons on screen.
+SMALL = (80, 24)
+BAD = str(Path(__file__).parent / "bad" / "many_problems.toml")
+
+
+def then(at, *keys, notify=None):
+    """Paused at `at`, everything drawn, then `keys` pressed (a dialog may open)."""
+    async def run_before(pilot):
+        await paused_at(pilot, at)
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+        if notify:
+            pilot.app.notify(notify, title="Run finished")
+        await pilot.pause(0.3)
+
+    return run_before
+
+
+@pytest.mark.parametrize("view", ["1", "2", "3", "4"], ids=["heat", "health", "hist", "about"])
+def test_small_run_lower_panel(snap_compare, view):
+    """Each view of the lower panel, its tab named; the health table's numbers whole."""
+    assert snap_compare(run_app("tiny_two"), terminal_size=SMALL, run_before=paused(30, view))
+
+
+def test_small_run_three_seeds_health(snap_compare):
+    assert snap_compare(seeds_app(TINY), terminal_size=SMALL, run_before=paused(20, "2"))
+
+
+def test_small_run_zoomed(snap_compare):
+    assert snap_compare(run_app("tiny_two"), terminal_size=SMALL, run_before=paused(30, "z"))
+
+
+def test_small_help(snap_compare):
+    assert snap_compare(run_app("tiny_two"), terminal_size=SMALL, run_before=then(30, "question_mark"))
+
+
+def test_small_settings(snap_compare):
+    """The form in one-line inputs, Apply, Restart and Cancel on screen."""
+    assert snap_compare(run_app("tiny_two"), terminal_size=SMALL, run_before=then(30, "e"))
+
+
+async def settings_error(pilot):
+    await then(30, "e")(pilot)
+    pilot.app.screen.query_one("#override").focus()
+    for key in "model.depth=x":
+        await pilot.press(key)
+    await pilot.press("enter")
+    await pilot.pause(0.3)
+
+
+def test_small_settings_error(snap_compare):
+    """A bad KEY=VALUE: the form scrolls, its error and its buttons stay in view."""
+    assert snap_compare(run_app("tiny_two"), terminal_size=SMALL, run_before=settings_error)
+
+
+def test_small_command_palette(snap_compare):
+    assert snap_compare(run_app("tiny_two"), terminal_size=SMALL, run_before=then(30, "ctrl+p"))
+
+
+def test_small_toast_above_the_status_line(snap_compare):
+    assert snap_compare(run_app("tiny_two"), terminal_size=SMALL,
+                        run_before=then(30, notify="3 of 3 expectations hold (see About)"))
+
+
+def test_small_browser_open_file(snap_compare):
+    async def run_before(pilot):
+        await pilot.press("o")
+        await pilot.pause()
+
+    assert snap_compare(make_app(None, library=SCENARIOS, deterministic=True), terminal_size=SMALL,
+                        run_before=run_before)
+
+
+def test_small_error_screen(snap_compare, monkeypatch):
+    """Thirteen problems: the list scrolls, 'esc: close' stays in view."""
+    async def run_before(pilot):
+        await pilot.pause(0.3)
+
+    monkeypatch.chdir(Path(BAD).parent)  # the messages name the file as given: the same on every machine
+    assert snap_compare(make_app(Path(BAD).name, library=SCENARIOS, deterministic=True), terminal_size=SMALL,
+                        run_before=run_before)
+
+
+def test_small_sweep_about(snap_compare):
+    async def run_before(pilot):
+        await sweep_finished(pilot)
+        await pilot.press("a")
+        await pilot.pause(0.3)
+
+    app = make_app(None, library=SCENARIOS, deterministic=True,
+                   sweep=SweepSpec(scenario_path("tiny_sweep"), workers=0))
+    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
+
+
+def test_small_sweep_help(snap_compare):
+    async def run_before(pilot):
+        await sweep_finished(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.3)
+
+    app = make_app(None, library=SCENARIOS, deterministic=True,
+                   sweep=SweepSpec(scenario_path("tiny_sweep"), workers=0))
+    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
