@@ -672,11 +672,14 @@ def test_histograms():
     _, _, stats = net.loss_and_grads(X, np.array([0, 1]), histograms=8)
     assert stats["act_hist"].shape == (2, 8) and stats["grad_hist"].shape == (2, 8)
     assert stats["act_hist"].dtype == np.float64
-    # [-4, 4] in 8 bins of width 1, out-of-range values in the end bins; two examples
-    np.testing.assert_array_equal(stats["act_hist"][0], [6, 0, 0, 0, 4, 0, 0, 6])
-    np.testing.assert_array_equal(stats["act_hist"][1], [0, 0, 0, 0, 2, 2, 0, 0])  # logits 0 and 1
-    # gradient of layer 0 is exactly 0 (W1 = 0): log10(0) goes to the first bin
-    np.testing.assert_array_equal(stats["grad_hist"][0], [16, 0, 0, 0, 0, 0, 0, 0])
+    # [-4, 4] in 8 bins of width 1, out-of-range values in the end bins; two examples;
+    # exact zeros in no bin, counted apart
+    np.testing.assert_array_equal(stats["act_hist"][0], [6, 0, 0, 0, 2, 0, 0, 6])
+    np.testing.assert_array_equal(stats["act_hist"][1], [0, 0, 0, 0, 0, 2, 0, 0])  # logits 0 and 1
+    np.testing.assert_array_equal(stats["act_zero"], [2, 2])
+    # gradient of layer 0 is exactly 0 (W1 = 0): all 16 in the zero count, none in the 1e-14 bin
+    np.testing.assert_array_equal(stats["grad_hist"][0], [0, 0, 0, 0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(stats["grad_zero"], [16, 0])
     p = expit(1.0)
     dz = np.log10(np.abs(np.array([[1 - p - 1, p], [1 - p, p - 1]]) / 2))  # softmax - onehot, / B
     want = np.histogram(np.clip(dz, -14, 2), bins=8, range=(-14, 2))[0]
@@ -693,10 +696,11 @@ def test_histogram_ranges_and_totals(act):
     lo, hi = {"sigmoid": (0, 1), "tanh": (-1, 1)}.get(act, (-4, 4))
     for i, (a, rng_) in enumerate([(tape["layers"][0]["a"], (lo, hi)), (tape["layers"][1]["a"], (lo, hi)),
                                    (tape["logits"], (-4, 4))]):
-        want = np.histogram(np.clip(a, *rng_), bins=12, range=rng_)[0]
+        want = np.histogram(np.clip(a[a != 0], *rng_), bins=12, range=rng_)[0]
         np.testing.assert_array_equal(stats["act_hist"][i], want)
+        assert stats["act_zero"][i] == np.count_nonzero(a == 0)
     k = 2 if act == "maxout" else 1
-    np.testing.assert_array_equal(stats["grad_hist"].sum(axis=1), [9 * 5 * k, 9 * 3 * k, 9 * 2])
+    np.testing.assert_array_equal(stats["grad_hist"].sum(axis=1) + stats["grad_zero"], [9 * 5 * k, 9 * 3 * k, 9 * 2])
 
 
 def test_diverged():

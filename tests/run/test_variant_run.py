@@ -63,6 +63,8 @@ def test_advance_in_chunks_records_what_single_steps_record(record_every, histog
         if histograms:
             assert np.array_equal(h.act_hist, rows[-1][0].act_hist)
             assert np.array_equal(h.grad_hist, rows[-1][0].grad_hist)
+            assert np.array_equal(h.act_zero, rows[-1][0].act_zero)
+            assert np.array_equal(h.grad_zero, rows[-1][0].grad_zero)
 
 
 def test_a_diverged_chunk_stops_at_its_step_and_records_it():

@@ -50,7 +50,7 @@ class Network:
         self._S0 = np.zeros((STATE_ROWS, 1), dtype=dt)
         self._out = np.zeros(s.O_SIZE, dtype=np.float64)
         self._stats = np.zeros((s.S_ROWS, self.depth + 1), dtype=np.float64)
-        self._hist = np.zeros((2, self.depth + 1, 1), dtype=np.float64)
+        self._hist = np.zeros((2, self.depth + 1, 2), dtype=np.float64)  # bins, then the zero count
         self._Rsave = np.zeros_like(self.R)
         self._no_index = np.zeros((1, 0), dtype=np.int64)  # one step on the batch as given
         self._lr1 = np.zeros(1, dtype=np.float64)
@@ -228,8 +228,8 @@ class Network:
         ic[s.C_REUSE_MASK] = 1 if reuse_mask else 0
         ic[s.C_NBINS] = histograms
         fc[s.F_MU_PROD] = mu_prod
-        if histograms and self._hist.shape[2] != histograms:
-            self._hist = np.zeros((2, self.depth + 1, histograms), dtype=np.float64)
+        if histograms and self._hist.shape[2] != histograms + 1:
+            self._hist = np.zeros((2, self.depth + 1, histograms + 1), dtype=np.float64)
         ws = self._workspace(B)
         if test is None:  # nothing to evaluate: placeholders of the right types
             test, evals, tests = (X, yi, yf), np.zeros(len(lrs), dtype=np.int64), self._tests0

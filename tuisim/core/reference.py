@@ -406,13 +406,19 @@ def _fro(x: np.ndarray) -> float:
     return math.sqrt(_sq(x))
 
 
-def _histogram(values: np.ndarray, lo: float, hi: float, nbins: int) -> np.ndarray:
-    """Counts (float64) of nbins equal bins over [lo, hi]; values outside go to the end
-    bins (bin = floor((v - lo) * nbins / (hi - lo)) clipped to 0..nbins-1); NaN is not counted."""
+def _histogram(values: np.ndarray, lo: float, hi: float, nbins: int, logabs: bool = False) -> tuple[np.ndarray, float]:
+    """(counts, zeros): counts (float64) of the nonzero values in nbins equal bins over
+    [lo, hi] (of log10 |v| with logabs); values outside go to the end bins (bin =
+    floor((v - lo) / ((hi - lo) / nbins)) clipped to 0..nbins-1); zeros: how many values
+    are exactly 0, counted in no bin. NaN is not counted."""
     v = np.asarray(values, dtype=np.float64).ravel()
     v = v[~np.isnan(v)]
-    idx = np.clip(np.floor((v - lo) * (nbins / (hi - lo))), 0, nbins - 1).astype(np.intp)
-    return np.bincount(idx, minlength=nbins).astype(np.float64)
+    zeros = float(np.count_nonzero(v == 0.0))
+    v = v[v != 0.0]
+    if logabs:
+        v = np.log10(np.abs(v))
+    idx = np.clip(np.floor((v - lo) / ((hi - lo) / nbins)), 0, nbins - 1).astype(np.intp)
+    return np.bincount(idx, minlength=nbins).astype(np.float64), zeros
 
 
 # ----------------------------------------------------------------------------------------
@@ -721,9 +727,10 @@ class ReferenceNet:
         if nbins > 0:
             lo, hi = ACT_HIST_RANGE.get(self.activation, ACT_HIST_DEFAULT_RANGE)
             ranges = [(lo, hi)] * D + [ACT_HIST_DEFAULT_RANGE]
-            stats["act_hist"] = np.stack([_histogram(a, *r, nbins) for a, r in zip(acts, ranges)])
-            glo, ghi = GRAD_HIST_RANGE
-            stats["grad_hist"] = np.stack([_histogram(np.log10(np.abs(d)), glo, ghi, nbins) for d in deltas])
+            counts, zeros = zip(*(_histogram(a, *r, nbins) for a, r in zip(acts, ranges)))
+            stats["act_hist"], stats["act_zero"] = np.stack(counts), np.array(zeros)
+            counts, zeros = zip(*(_histogram(d, *GRAD_HIST_RANGE, nbins, logabs=True) for d in deltas))
+            stats["grad_hist"], stats["grad_zero"] = np.stack(counts), np.array(zeros)
         return stats
 
 

@@ -13,6 +13,21 @@ from .registry import LAYER_FIELDS
 _ROWS = (s.S_GRAD, s.S_DELTA, s.S_WEIGHT, s.S_UPDATE, s.S_AMEAN, s.S_ASTD, s.S_SAT, s.S_DEAD)
 
 
+_HIST_FIELDS = ("act_hist", "grad_hist", "act_zero", "grad_zero")
+
+
+def _split(hist: np.ndarray | None, backward: bool) -> dict:
+    """The kernel's (2, layers, bins + 1) histogram buffer as copies: the bins, and the
+    last column, the count of exact zeros."""
+    if hist is None:
+        return dict.fromkeys(_HIST_FIELDS)
+    d = {"act_hist": hist[0, :, :-1].copy(), "act_zero": hist[0, :, -1].copy(),
+         "grad_hist": hist[1, :, :-1].copy(), "grad_zero": hist[1, :, -1].copy()}
+    if not backward:
+        d["grad_hist"] = d["grad_zero"] = None
+    return d
+
+
 @dataclass
 class StepStats:
     """One step's measurements. Per-layer arrays have one entry per linear layer,
@@ -25,7 +40,10 @@ class StepStats:
     act_mean, act_std   of the activation's output (the logits for the output layer)
     saturated     fraction of sigmoid/tanh outputs within 3% of the output range from a bound
     dead          fraction of relu/leaky_relu units with input <= 0 for the whole batch
-    act_hist, grad_hist  (layers, bins) counts, when histograms were asked for
+    act_hist, grad_hist  (layers, bins) counts of the nonzero activations (on the
+                  activation's range) and of log10 |dL/dz|, when histograms were asked for
+    act_zero, grad_zero  (layers,) counts of the values that are exactly 0 (in no bin):
+                  units that are off (ReLU), and the dL/dz they pass back
     """
 
     loss: float
@@ -44,6 +62,8 @@ class StepStats:
     dead: np.ndarray
     act_hist: np.ndarray | None = None
     grad_hist: np.ndarray | None = None
+    act_zero: np.ndarray | None = None
+    grad_zero: np.ndarray | None = None
     lr: float = math.nan
     step: int = 0
 
@@ -58,8 +78,7 @@ class StepStats:
         return cls(loss=loss, accuracy=acc, diverged=div != 0.0,
                    grad_total_norm=gnorm if backward else math.nan,
                    clip_coef=coef if backward else math.nan, batch_size=batch,
-                   act_hist=None if hist is None else hist[0].copy(),
-                   grad_hist=None if hist is None or not backward else hist[1].copy(), **rows)
+                   **_split(hist, backward), **rows)
 
     def as_dict(self) -> dict:
         """JSON-ready: floats and lists (non-finite numbers stay float('nan'/'inf'))."""
@@ -76,7 +95,8 @@ class StepTrace:
 
     Scalars are (steps,) arrays; the per-layer fields of `StepStats` are (steps, layers)
     arrays. test_loss / test_accuracy: the test evaluation before the step, NaN where
-    there was none. act_hist / grad_hist are the last step's, when histograms were asked for."""
+    there was none. act_hist / grad_hist (and act_zero / grad_zero) are the last step's,
+    when histograms were asked for."""
 
     step: np.ndarray
     loss: np.ndarray
@@ -98,6 +118,8 @@ class StepTrace:
     batch_size: int = 0
     act_hist: np.ndarray | None = None
     grad_hist: np.ndarray | None = None
+    act_zero: np.ndarray | None = None
+    grad_zero: np.ndarray | None = None
 
     @classmethod
     def from_buffers(cls, outs: np.ndarray, stats: np.ndarray, hist: np.ndarray | None, lrs: np.ndarray,
@@ -109,8 +131,7 @@ class StepTrace:
                    loss=outs[:, s.O_LOSS], accuracy=outs[:, s.O_ACC], diverged=outs[:, s.O_DIVERGED] != 0.0,
                    grad_total_norm=outs[:, s.O_GNORM], clip_coef=outs[:, s.O_CLIP_COEF], lr=lrs,
                    test_loss=tests[:, 0], test_accuracy=tests[:, 1],
-                   batch_size=batch, act_hist=None if hist is None else hist[0].copy(),
-                   grad_hist=None if hist is None else hist[1].copy(), **rows)
+                   batch_size=batch, **_split(hist, True), **rows)
 
     def __len__(self) -> int:
         return len(self.loss)
@@ -121,6 +142,6 @@ class StepTrace:
         return StepStats(loss=float(self.loss[k]), accuracy=float(self.accuracy[k]),
                          diverged=bool(self.diverged[k]), grad_total_norm=float(self.grad_total_norm[k]),
                          clip_coef=float(self.clip_coef[k]), batch_size=self.batch_size,
-                         act_hist=self.act_hist if last else None, grad_hist=self.grad_hist if last else None,
+                         **{k: getattr(self, k) if last else None for k in _HIST_FIELDS},
                          lr=float(self.lr[k]), step=int(self.step[k]),
                          **{name: getattr(self, name)[k].copy() for name in LAYER_FIELDS})

@@ -89,20 +89,29 @@ def _next_uniform(state):
 
 @jit
 def _histogram(A, lo, hi, out, logabs):
-    nb = out.shape[0]
+    """Counts of A's values into out[:nb], nb equal bins over [lo, hi] (of log10 |v| when
+    logabs; values outside go to the end bins), and of its exact zeros into out[nb]: a
+    zero is a value of its own (a ReLU unit that is off, the dL/dz it passes back), not
+    the smallest or the middle one. NaN is not counted."""
+    nb = out.shape[0] - 1
     w = (hi - lo) / nb
     B, n = A.shape
     for r in range(B):
         for j in range(n):
             v = A[r, j]
+            if v == 0.0:
+                out[nb] += 1.0
+                continue
+            if v != v:
+                continue
             if logabs:
-                a = abs(v)
-                v = math.log10(a) if a > 0 else lo
-            k = int(math.floor((v - lo) / w)) if v == v else 0
-            if k < 0:
-                k = 0
-            elif k >= nb:
+                v = math.log10(abs(v))
+            if v >= hi:
                 k = nb - 1
+            elif v < lo:
+                k = 0
+            else:
+                k = min(int(math.floor((v - lo) / w)), nb - 1)
             out[k] += 1.0
 
 
@@ -114,7 +123,8 @@ def train_step(X, yi, yf, P, G, R, S, FS, WS, L, K, ic, fc, hp, rng, out, stats,
     """One step. ic/fc: configuration (C_*/F_* above); hp: optimizer hyperparameters.
 
     Writes loss etc. into `out`, per-layer statistics into `stats` (S_ROWS x layers),
-    histograms into `hist` (2 x layers x nbins) when ic[C_NBINS] > 0; gradients into G;
+    histograms into `hist` (2 x layers x nbins + 1: the last column counts exact zeros)
+    when ic[C_NBINS] > 0; gradients into G;
     with ic[C_UPDATE] the optimizer updates P (skipped when the step diverged)."""
     B = X.shape[0]
     nl = L.shape[0]

@@ -90,9 +90,12 @@ class History:
                                  {f: np.full((cap, layers), np.nan) for f in LAYER_FIELDS},
                                  np.zeros(cap, dtype=np.int64), layers)
         self.histogram_bins = histogram_bins
-        # the latest histograms only (they are large): (layers, bins)
+        # the latest histograms only (they are large): (layers, bins), and the count of
+        # exact zeros, in no bin: (layers,)
         self.act_hist: np.ndarray | None = None
         self.grad_hist: np.ndarray | None = None
+        self.act_zero: np.ndarray | None = None
+        self.grad_zero: np.ndarray | None = None
         self.hist_step = -1  # the step they were taken at
 
     # ------------------------------------------------------------------ reading
@@ -158,8 +161,8 @@ class History:
         for t in self.trackers.values():
             t.update(new)
         if trace.act_hist is not None and rows[-1] == len(trace) - 1:
-            self.act_hist = trace.act_hist
-            self.grad_hist = trace.grad_hist
+            self.act_hist, self.act_zero = trace.act_hist, trace.act_zero
+            self.grad_hist, self.grad_zero = trace.grad_hist, trace.grad_zero
             self.hist_step = int(trace.step[-1])
         self.total += k
         # last, and in one assignment: readers in other threads see whole records only
