@@ -181,3 +181,14 @@ def test_a_legend_too_long_keeps_readable_names_and_says_more_follow():
     keys = legend([Curve(n, (1, 1, 1), x, x + 1, x, x + 1) for n in names], Style(), 34)
     assert len(keys) == 1 and keys[0].plain.endswith("…") and keys[0].cell_len <= 34
     assert "━━ …10…-1  ━━ …30…-1" in keys[0].plain  # names of 7 characters, not 3
+
+
+def test_the_axis_spans_the_lines_as_drawn_not_single_batches():
+    """batch_sizes: a batch of one example can have a loss of 1e-9; the line (a mean over
+    each dot column's steps) never goes below 1e-3, and the axis stopped at 1e-9."""
+    x = np.arange(640.0)
+    loss = np.full(640, 0.5)
+    loss[::7] = 1e-9  # every seventh batch: a single example, all but exactly right
+    lines, log = build_plot([Curve("stochastic (1)", (255, 0, 0), x, loss, x[:0], x[:0])], 640, 58, 14)
+    labels = [value(lab) for _, lab in ylabels(lines)]
+    assert min(labels) >= 1e-3

@@ -89,7 +89,7 @@ def decade_ticks(lo: float, hi: float, rows: int) -> tuple[list[float], list[str
     return pos, labs
 
 
-def axis_values(curves: list[Curve], total: int) -> np.ndarray:
+def axis_values(curves: list[Curve], total: int, bins: int = 0, log: bool = True) -> np.ndarray:
     """The losses the y axis spans: the lines (medians) and the test losses, leaving out
     the first 2% of a long run (at least its first 3 steps), where an early spike of 1e4
     would squeeze the rest of the run into a flat band. Test losses reach at most a decade
@@ -97,11 +97,23 @@ def axis_values(curves: list[Curve], total: int) -> np.ndarray:
     a run can give 1e6); the seeds' own faint lines do not stretch the axis either, nor
     does a diverged line's climb to 1e60 before it: while some variant has not diverged,
     the diverged ones' count up to a decade above the highest of the others. What lies
-    beyond is drawn on the axis' edge. A run still in its first steps uses all."""
+    beyond is drawn on the axis' edge. A run still in its first steps uses all.
+
+    With `bins`, each line counts as drawn: its mean over each of `bins` slices of the run
+    (of log10 values when `log`), so one batch of a single example with a loss of 1e-9
+    does not pull the axis down six decades below the line."""
     skip = max(3, int(0.02 * total))
 
     def kept(pairs, after):
-        out = [loss[np.isfinite(loss) & (loss > 0) & (steps >= after)] for steps, loss in pairs]
+        out = []
+        for steps, loss in pairs:
+            ok = np.isfinite(loss) & (loss > 0) & (steps >= after)
+            if bins and ok.any():
+                y = np.log10(loss[ok]) if log else loss[ok]
+                _, y = bin_mean(steps[ok], y, total, bins)
+                out.append(10.0 ** y if log else y)
+            else:
+                out.append(loss[ok])
         return np.concatenate(out + [np.zeros(0)])
 
     def lines(after):
@@ -146,8 +158,11 @@ def build_plot(curves: list[Curve], total: int, width: int, height: int,
     (a noisy batch loss would hide it beneath), its seeds' own lines thin in a fainter
     shade beneath both; a vertical line and ✗ where it diverged; ▲ where a line leaves
     the top of the axis (its first steps' spike), ▼ the bottom."""
-    vals = axis_values(curves, total)
+    bins = max(2 * (width - 6), 8)  # about the canvas' dot columns (its y labels take 5 or 6 cells)
+    vals = axis_values(curves, total, bins)
     log = bool(len(vals)) and vals.max() / max(vals.min(), 1e-300) > 10
+    if not log:
+        vals = axis_values(curves, total, bins, log=False)
     lo, hi = y_range(vals, log)
     rows = max(height - 2, 1)
     yt = log_ticks(lo, hi, rows) if log else linear_ticks(lo, hi, rows)
