@@ -1,11 +1,16 @@
 """Per-layer histograms as ridges: one sparkline row per layer, input layer at the top.
 
 Activations (on the engine's fixed range: sigmoid [0, 1], tanh [-1, 1], else [-4, 4])
-or back-propagated gradients (log10 |dL/dz| over [-14, 2]); each row is scaled to its
-own peak, so a spread distribution reads as a wide ridge and a collapsed one as a spike.
-Variants side by side: "BatchNorm keeps every layer's distribution spread" is one glance.
-With several seeds, each bin is the median of the seeds' counts at the latest step they
-were taken (the title says of how many seeds: one that diverged stopped earlier).
+or back-propagated gradients (log10 |dL/dz| over [-14, 2]). Exact zeros are in no bin:
+each row starts with their share of the layer's values, under "=0" (a ReLU unit that is
+off outputs 0 and passes back a dL/dz of 0; put in the 1e-14 bin they looked like
+vanishing gradients). The ridges share one scale, every row and every variant: a cell's
+height is the share of its layer's values in it, and the legend line says what a full
+cell is; so a spread distribution reads as a low wide ridge and a collapsed one as a
+spike, comparable from layer to layer. Variants side by side: "BatchNorm keeps every
+layer's distribution spread" is one glance. With several seeds, each bin (and the zero
+count) is the median of the seeds' counts at the latest step they were taken (the title
+says of how many seeds: one that diverged stopped earlier).
 """
 
 from __future__ import annotations
@@ -46,40 +51,99 @@ def resample(counts: np.ndarray, cells: int) -> np.ndarray:
     return np.add.reduceat(counts, edges)
 
 
-def spark(counts: np.ndarray) -> str:
-    peak = counts.max() if len(counts) else 0
+def spark(counts: np.ndarray, peak: float | None = None) -> str:
+    """A sparkline of `counts`, a full cell at `peak` (default: their maximum); any
+    nonzero count shows at least the lowest level."""
+    if peak is None:
+        peak = counts.max() if len(counts) else 0
     if peak <= 0:
         return " " * len(counts)
-    levels = np.ceil(counts / peak * 8).astype(int)
+    levels = np.clip(np.ceil(counts / peak * 8), 0, 8).astype(int)
     return "".join(SPARKS[k] for k in levels)
 
 
-def _fmt_edge(v: float, log: bool) -> str:
+def share_text(share: float) -> str:
+    """A share of a layer's values in 3 cells: "  ·" for none, "<1%", "48%", "all"."""
+    if share <= 0:
+        return "  ·"
+    if share >= 1:
+        return "all"
+    if share < 0.005:
+        return "<1%"
+    return f"{min(99, round(share * 100)):>2d}%"
+
+
+def _pct(share: float) -> str:
+    return f"{share:.0%}" if share >= 0.095 else f"{share * 100:.2g}%"
+
+
+def _fmt_edge(v: float, log: bool, short: bool = False) -> str:
     if log:
+        if short:  # the exponent alone: the axis is of log10 values
+            return f"{int(v)}"
         return "1" if v == 0 else f"1e{int(v)}"
     return f"{v:g}"
+
+
+def _axis(lo: float, hi: float, log: bool, w: int) -> str:
+    """The ends (and the middle, when there is room) of a ridge's axis in w cells."""
+    for short in (False, True):
+        a, b = _fmt_edge(lo, log, short), _fmt_edge(hi, log, short)
+        if len(a) + len(b) + 1 <= w:
+            break
+    else:
+        return a[:w].ljust(w)
+    line = [" "] * w
+    line[:len(a)] = a
+    mid = _fmt_edge((lo + hi) / 2, log, short)
+    if w > len(a) + len(mid) + len(b) + 4:
+        s = (w - len(mid)) // 2
+        line[s:s + len(mid)] = mid
+    line[w - len(b):] = b
+    return "".join(line)
 
 
 @dataclass
 class HistColumn:
     label: str
     style: Style
-    hist: np.ndarray | None  # (layers, bins)
+    hist: np.ndarray | None  # (layers, bins): the nonzero values
     lo: float
     hi: float
     log: bool = False
+    zero: np.ndarray | None = None  # (layers,): the exact zeros (none, when None)
 
 
-def render_histograms(columns: list[HistColumn], width: int, height: int, muted: Style) -> tuple[Text, str]:
+ZERO_W = 3  # the "=0" cell, then a space, then the ridge
+ZERO_NOTE = {"act": "=0: exactly 0 (a ReLU unit that is off)", "grad": "=0: dL/dz exactly 0 (a unit that is off)"}
+
+
+def legend(peak: float, kind: str, width: int) -> str:
+    """What a full cell is and what =0 means, as much of it as fits in `width`."""
+    if peak <= 0:
+        return "no values in range"
+    full = f"█ = {_pct(peak)} of a layer"
+    for text in (f"{full}'s values, one scale for every row · {ZERO_NOTE.get(kind, ZERO_NOTE['act'])}",
+                 f"{full}, one scale for every row · =0: exactly 0", f"{full}, every row · =0: exactly 0",
+                 f"{full} · =0: exactly 0"):
+        if len(text) <= width:
+            return text
+    return full
+
+
+def render_histograms(columns: list[HistColumn], width: int, height: int, muted: Style,
+                      kind: str = "act") -> tuple[Text, str]:
     text = Text(no_wrap=True, overflow="crop")
     if not columns:
         return text, ""
     label_w, gap = 4, 2
     n = len(columns)
-    col_w = max(6, (width - label_w - gap * (n - 1)) // n)
+    col_w = max(ZERO_W + 5, (width - label_w - gap * (n - 1)) // n)
+    ridge_w = col_w - ZERO_W - 1
     layers = max(c.hist.shape[0] for c in columns if c.hist is not None) if any(
         c.hist is not None for c in columns) else 0
-    rows = max(1, height - 2)
+    with_legend = height >= 6
+    rows = max(1, height - 2 - with_legend)
     idx = sample_rows(layers, rows)
     note = f"{len(idx)} of {layers} layers" if len(idx) < layers else ""
     text.append(" " * label_w)
@@ -92,29 +156,39 @@ def render_histograms(columns: list[HistColumn], width: int, height: int, muted:
     if not layers:
         text.append(" " * label_w + "no histograms yet (taken twice a second while training)", muted)
         return text, ""
+    # every cell as a share of its layer's values (zeros included), on one scale
+    cells: dict[tuple[int, int], np.ndarray] = {}
+    zeros: dict[tuple[int, int], float] = {}
+    for k, c in enumerate(columns):
+        if c.hist is None:
+            continue
+        for i in idx:
+            if i >= c.hist.shape[0]:
+                continue
+            z = float(c.zero[i]) if c.zero is not None and i < len(c.zero) else 0.0
+            total = float(c.hist[i].sum()) + z
+            cells[k, i] = resample(c.hist[i], ridge_w) / total if total > 0 else np.zeros(ridge_w)
+            zeros[k, i] = z / total if total > 0 else 0.0
+    peak = max((float(v.max()) for v in cells.values() if len(v)), default=0.0)
     for i in idx:
         text.append(f"{layer_name(int(i), layers):>3} ", muted)
         for k, c in enumerate(columns):
-            if c.hist is None or i >= c.hist.shape[0]:
+            if (k, i) not in cells:
                 text.append(" " * col_w)
             else:
-                text.append(spark(resample(c.hist[i], col_w)), c.style)
+                z = zeros[k, i]
+                text.append(share_text(z), c.style if z > 0 else muted)
+                text.append(" " + spark(cells[k, i], peak), c.style)
             if k < n - 1:
                 text.append(" " * gap)
         text.append("\n")
     text.append(" " * label_w)
     for k, c in enumerate(columns):
-        lo, hi = _fmt_edge(c.lo, c.log), _fmt_edge(c.hi, c.log)
-        mid = _fmt_edge((c.lo + c.hi) / 2, c.log)
-        line = [" "] * col_w
-        line[:len(lo)] = lo
-        if col_w > len(lo) + len(mid) + len(hi) + 4:
-            s = (col_w - len(mid)) // 2
-            line[s:s + len(mid)] = mid
-        line[col_w - len(hi):] = hi
-        text.append("".join(line)[:col_w], muted)
+        text.append("=0".ljust(ZERO_W + 1) + _axis(c.lo, c.hi, c.log, ridge_w), muted)
         if k < n - 1:
             text.append(" " * gap)
+    if with_legend:
+        text.append("\n" + " " * label_w + legend(peak, kind, width - label_w), muted)
     return text, note
 
 
@@ -131,10 +205,13 @@ class Histograms(Panel):
         self.redraw()
 
     def _retitle(self, note: str) -> None:
-        what = "activations" if self.kind == "act" else "gradients log10 |dL/dz|"
+        what = "activations" if self.kind == "act" else "log10 |dL/dz|"
         other = "gradients" if self.kind == "act" else "activations"
         steps = {s.history.hist_step for v in self.views or () for s in v.seeds} - {-1}
         at = f" at step {max(steps)}" if steps else ""
+        if steps and all(s.status == "done" and s.history.hist_step == v.total - 1
+                         for v in self.views for s in v.seeds):
+            at += " (last)"  # steps count from 0: the 300th is step 299
         seeds = max((len(v.seeds) for v in self.views or ()), default=1)
         if seeds > 1:  # the median is of the seeds whose histograms are of their variant's latest step
             used = set()
@@ -144,7 +221,7 @@ class Histograms(Panel):
             used = sorted(used)
             of = f"{seeds}" if used == [seeds] else f"{used[0]}{f'-{used[-1]}' if len(used) > 1 else ''} of {seeds}"
             at += f", median of {of} seeds"
-        self.set_titles(f"Histograms per layer: {what}{at}", (f"{note} · " if note else "") + f"h: show {other}")
+        self.set_titles(f"Histograms of {what}{at}", (f"{note} · " if note else "") + f"h: show {other}")
 
     def on_mount(self) -> None:
         self._retitle("")
@@ -158,18 +235,31 @@ class Histograms(Panel):
         views = self.views
         cols = []
         for v in views:
-            hist, _, _ = median_histogram([(s.history.act_hist if self.kind == "act" else s.history.grad_hist,
-                                            s.history.hist_step) for s in v.seeds])
+            # the zero count as one more bin, so that the median takes it with the rest
+            hist, _, _ = median_histogram([(_with_zeros(s.history, self.kind), s.history.hist_step)
+                                           for s in v.seeds])
+            bins, zero = (None, None) if hist is None else (hist[:, :-1], hist[:, -1])
             if self.kind == "act":
                 lo, hi = act_range(v.activation)
-                cols.append(HistColumn(v.label, self.variant_style(v.index), hist, lo, hi))
+                cols.append(HistColumn(v.label, self.variant_style(v.index), bins, lo, hi, zero=zero))
             else:
-                cols.append(HistColumn(v.label, self.variant_style(v.index), hist, *GRAD_RANGE, log=True))
+                cols.append(HistColumn(v.label, self.variant_style(v.index), bins, *GRAD_RANGE, log=True, zero=zero))
         text, note = render_histograms(cols, self.content_region.width, self.content_region.height,
-                                       self.style_of("muted"))
+                                       self.style_of("muted"), self.kind)
         steps = max((s.history.hist_step for v in views for s in v.seeds), default=-1)
         titled = (note, steps)
         if titled != getattr(self, "_note", None):
             self._note = titled
             self.call_later(self._retitle, note)
         return text
+
+
+def _with_zeros(history, kind: str) -> np.ndarray | None:
+    """A history's latest (layers, bins) histogram of `kind` with its zero count as a last
+    column (read once each: the worker may replace them meanwhile)."""
+    hist, zero = (history.act_hist, history.act_zero) if kind == "act" else (history.grad_hist, history.grad_zero)
+    if hist is None:
+        return None
+    if zero is None or len(zero) != len(hist):
+        zero = np.zeros(len(hist))
+    return np.column_stack([hist, zero])
