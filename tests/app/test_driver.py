@@ -89,3 +89,14 @@ def test_speed_levels(running):
     d.faster()
     d.faster()
     assert d.speed is None
+
+
+def test_a_finished_run_shows_the_histograms_of_its_last_step(running, monkeypatch):
+    # chunks of many steps, and no histograms on a timer: the run's last step must take
+    # them all the same (it was left to the chunk's last step, past the run's end)
+    monkeypatch.setattr("tuisim.app.driver.HISTOGRAM_EVERY", 1e9)
+    d, _ = running(chunk_seconds=5.0)
+    wait(lambda: d.phase == "finished")
+    for r in d.session.runs:
+        assert r.history.hist_step == r.total_steps - 1
+        assert r.history.act_hist is not None and r.history.act_zero is not None

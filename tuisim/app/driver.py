@@ -205,7 +205,10 @@ class Driver:
 
         def one(r) -> tuple[int, bool]:
             yield_to_interface()
-            ran = r.advance(n - 1) if n > 1 else 0
+            # all but the chunk's last step, and never the run's last: that one takes the
+            # histograms when they are due (the run's last always is)
+            first = min(n - 1, r.total_steps - r.step - 1)
+            ran = r.advance(first) if first > 0 else 0
             took = False
             if not r.finished:
                 r.histograms = self.histograms if self._histograms_due(r, timed) else 0
