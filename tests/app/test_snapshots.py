@@ -67,6 +67,11 @@ def test_run_batch_norm_histograms(snap_compare):
     assert snap_compare(run_app("tiny_bn"), terminal_size=(160, 50), run_before=paused(30, "3"))
 
 
+def test_run_relu_gradient_histograms(snap_compare):
+    """dL/dz of a sigmoid and a ReLU net: the ReLU's exact zeros in the '=0' column, not at 1e-14."""
+    assert snap_compare(run_app("tiny_two"), terminal_size=(160, 50), run_before=paused(30, "3", "h"))
+
+
 def test_run_diverged(snap_compare):
     assert snap_compare(run_app("tiny_explode", at=None), terminal_size=(160, 50), run_before=finished)
 
