@@ -265,7 +265,7 @@ def test_the_command_line_refuses_before_loading_the_engine(tmp_path):
                            text=True, env=env, stdin=subprocess.DEVNULL, timeout=60)
         assert p.returncode == 2, p.stderr
         assert f"{f}:7: model.width: 2,000 units per hidden layer need about " in p.stderr
-        assert "Traceback" not in p.stderr and "loading the compiled engine" not in p.stderr
+        assert "Traceback" not in p.stderr and "ing the engine" not in p.stderr  # loading or compiling
 
 
 def test_a_sweep_runs_no_more_worker_processes_than_the_memory_holds():

@@ -46,7 +46,7 @@ class Driver:
         self.pause_at = pause_at
         self.chunk_seconds = chunk_seconds
         self.session: ScenarioRun | None = None
-        self.phase = "starting"  # starting, building, compiling, running, finished
+        self.phase = "starting"  # starting, building, compiling (or loading: the first step), running, finished
         self.phase_since = time.monotonic()
         self.paused = paused
         self.speed_index = len(SPEEDS) - 1
@@ -54,6 +54,9 @@ class Driver:
         self.steps_run = 0  # of every run: a step of 3 seeds counts 3
         self.train_seconds = 0.0  # time spent in chunks of steps
         self.checks: list[tuple[bool, str]] | None = None
+        # whether the first step loads the compiled engine from Numba's disk cache (True)
+        # or compiles it (False); None: cannot tell
+        self.engine_cached: bool | None = None
         self._step_requests = 0
         self._calls: collections.deque = collections.deque()
         self._wake = threading.Event()
@@ -64,6 +67,13 @@ class Driver:
         # HISTOGRAM_EVERY s (whether or not the panel is on screen, so that it has a
         # recent picture when opened), and on any step the run stops at
         self._hist_at = -math.inf
+
+    @property
+    def engine_text(self) -> str:
+        """What the first step does, for the status line while it runs."""
+        from tuisim.core import engine_text
+
+        return engine_text(self.engine_cached)
 
     # ---------------------------------------------------------------- UI side
     @property
@@ -134,6 +144,7 @@ class Driver:
     def _train(self, session, emit, stop) -> None:
         if stop():
             return
+        self.engine_cached = session.engine_cached()
         self._set_phase("compiling")
         t0 = time.perf_counter()
         self._advance(1)

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-__all__ = ["Network", "Optimizer", "StepStats", "StepTrace", "warm_up"]
+__all__ = ["Network", "Optimizer", "StepStats", "StepTrace", "engine_cached", "engine_text", "warm_up"]
 
 
 def __getattr__(name: str):
@@ -23,6 +23,26 @@ def __getattr__(name: str):
 
         return getattr(stats, name)
     raise AttributeError(f"module 'tuisim.core' has no attribute {name!r}")
+
+
+def engine_cached(dtype: str = "float64") -> bool | None:
+    """Whether the training step for `dtype` is compiled in Numba's disk cache (fresh for
+    this source, Numba and machine): then `warm_up` loads it in about 1 s, else it
+    compiles it, about 30 s. None when that cannot be told."""
+    from ._jit import in_disk_cache
+    from .step import train_steps
+
+    return in_disk_cache(train_steps, dtype)
+
+
+def engine_text(cached: bool | None) -> str:
+    """What the first step does, from `engine_cached`: the app's status line and
+    `tuisim run` say it while it runs."""
+    if cached is False:
+        return "compiling the engine (first run only: about 30 s)"
+    if cached:
+        return "loading the engine"
+    return "loading the engine (compiling it, the first time: about 30 s)"
 
 
 def warm_up(dtype: str = "float64") -> float:

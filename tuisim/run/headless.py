@@ -248,13 +248,15 @@ def run_headless(scenario, *, out_dir=None, record_every: int = 1, check: bool =
         signals.release()
         if not quiet:
             err = stderr or sys.stderr
-            print("loading the compiled engine (the very first run compiles it: about 30 s)...", file=err, flush=True)
+            from tuisim.core import engine_text
+
+            print(f"{engine_text(session.engine_cached())}...", file=err, flush=True)
         from tuisim.core import warm_up
 
         if not quiet and len(session.seeds) > 1:
             print(f"{len(session.groups)} variants x {len(session.seeds)} seeds ({session.seeds[0]}-"
                   f"{session.seeds[-1]}) on {min(session.threads, len(session.runs))} threads", file=err, flush=True)
-        for dtype in sorted({r.net.config["dtype"] for r in session.runs}):
+        for dtype in session.dtypes:
             warm_up(dtype)  # so that no variant's time includes the compilation
         t0 = time.perf_counter()
         if progress is not None:

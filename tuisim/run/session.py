@@ -106,6 +106,20 @@ class ScenarioRun:
     def by_label(self) -> dict[str, VariantGroup]:
         return {g.label: g for g in self.groups}
 
+    @property
+    def dtypes(self) -> list[str]:
+        return sorted({r.net.config["dtype"] for r in self.runs})
+
+    def engine_cached(self) -> bool | None:
+        """Whether the compiled step of every dtype the runs use is in Numba's disk cache,
+        so the first step loads it instead of compiling it (None: cannot tell)."""
+        from tuisim.core import engine_cached
+
+        found = [engine_cached(d) for d in self.dtypes]
+        if False in found:
+            return False
+        return None if None in found else True
+
     def advance(self, chunk: int = 10) -> int:
         """`chunk` more steps of every unfinished run, one after another in this thread."""
         done = 0

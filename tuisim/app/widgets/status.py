@@ -127,7 +127,7 @@ class StatusBar(Widget):
                 self._busy(t, f"{notes[0]}…")
             else:
                 secs = "" if self.deterministic else f" {time.monotonic() - d.phase_since:.0f} s"
-                self._busy(t, f"compiling the engine (first run only)…{secs}")
+                self._busy(t, f"{d.engine_text}…{secs}")
             return t
         return fit(self._pieces(d, session), self.size.width)
 
