@@ -171,3 +171,21 @@ def test_divergence_mid_run_is_recorded_and_reported(tmp_path, capsys):
     last = [r for r in recs if r["variant"] == div[0]["variant"]][-1]
     assert last["diverged"] is True and last["step"] == div[0]["diverged_at"]
     assert np.isfinite([r["loss"] for r in recs if r["variant"] == div[0]["variant"]][:-1]).all()
+
+
+@pytest.mark.parametrize("cached,says", [(False, "compiling the engine (first run only: about 30 s)..."),
+                                         (True, "loading the engine...")])
+def test_headless_names_its_losses_and_says_compiling_only_when_it_compiles(monkeypatch, cached, says):
+    import io
+
+    from tuisim.run.headless import run_headless
+
+    monkeypatch.setattr("tuisim.core.engine_cached", lambda dtype="float64": cached)
+    out, err = io.StringIO(), io.StringIO()
+    run_headless(load_scenario(TINY, overrides=["steps=5"]), stdout=out, stderr=err)
+    err, out = err.getvalue(), out.getvalue()
+    assert err.splitlines()[0] == says and ("compiling" in err) == (not cached)
+    assert "batch loss" in err  # the progress: the last training batch's loss
+    head = next(ln for ln in out.splitlines() if ln.startswith("variant"))
+    assert "train loss (eval)" in head and "test loss" in head
+    assert "train and test: the whole sets, evaluated at the end" in out

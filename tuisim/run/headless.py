@@ -147,7 +147,9 @@ class Progress:
         self.stream.flush()
 
 
-COLUMNS = (("train_loss", "train loss", "g"), ("train_accuracy", "train acc", "pct"),
+# train and test: the whole sets, evaluated (evaluation mode) at the end; the progress
+# lines' "batch loss" is the last training batch's, which differs from it
+COLUMNS = (("train_loss", "train loss (eval)", "g"), ("train_accuracy", "train acc", "pct"),
            ("test_loss", "test loss", "g"), ("test_accuracy", "test acc", "pct"),
            ("grad_norm_first", "|dW| first", "g"), ("grad_norm_last", "|dW| last", "g"))
 
@@ -181,9 +183,12 @@ def summary_table(session: ScenarioRun) -> str:
                              enumerate(zip(row, widths))).rstrip())
         if k == 0:
             out.append("  ".join("-" * w for w in widths))
+    whole = "train and test: the whole sets, evaluated at the end; \"batch loss\" in the progress: the last batch"
     if several:
         out.append(f"(each variant at seeds {session.seeds[0]}-{session.seeds[-1]}: the median, and beneath it "
-                   "[min, max]; losses and accuracies on the whole train and test sets at the end)")
+                   f"[min, max]; {whole})")
+    else:
+        out.append(f"({whole})")
     return "\n".join(out)
 
 
