@@ -205,7 +205,7 @@ class Histograms(Panel):
         self.redraw()
 
     def _retitle(self, note: str) -> None:
-        what = "activations" if self.kind == "act" else "log10 |dL/dz|"
+        what = "activations" if self.kind == "act" else "gradients log10 |dL/dz|"
         other = "gradients" if self.kind == "act" else "activations"
         steps = {s.history.hist_step for v in self.views or () for s in v.seeds} - {-1}
         at = f" at step {max(steps)}" if steps else ""
