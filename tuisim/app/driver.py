@@ -17,6 +17,7 @@ import os
 import sys
 import threading
 import time
+import typing
 from typing import Callable
 
 from typing import TYPE_CHECKING
@@ -29,6 +30,15 @@ from . import messages as m
 SPEEDS: tuple[float | None, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, None)  # steps/s; None: as fast as possible
 HISTOGRAM_BINS = 40
 HISTOGRAM_EVERY = 0.5  # seconds between histograms (the panel redraws at 2 Hz)
+WEIGHTS_EVERY = 0.3  # seconds between copies of the weights, while a view asks for them
+
+
+class WeightsCopy(typing.NamedTuple):
+    """A run's parameters (P) and running statistics (R) as they were after `step`."""
+
+    step: int
+    P: object
+    R: object
 
 
 def speed_label(speed: float | None) -> str:
@@ -67,6 +77,12 @@ class Driver:
         # HISTOGRAM_EVERY s (whether or not the panel is on screen, so that it has a
         # recent picture when opened), and on any step the run stops at
         self._hist_at = -math.inf
+        # while the UI sets want_weights (the decision boundary is on screen), a copy of
+        # each variant's first seed's weights, taken between chunks: the UI evaluates its
+        # own network on them, never the training network while a chunk updates it
+        self.want_weights = False
+        self.weights: dict[int, WeightsCopy] = {}
+        self._weights_at = -math.inf
 
     @property
     def engine_text(self) -> str:
@@ -155,6 +171,7 @@ class Driver:
         while not stop():
             self._wake.clear()
             self._run_calls(emit)
+            self._copy_weights()
             if session.finished:
                 if self.phase != "finished":
                     self._set_phase("finished")
@@ -252,6 +269,23 @@ class Driver:
                 emit(m.VariantDiverged(self, label=r.label, step=r.diverged_at or 0,
                                        seed=r.seed if several else None))
         emit(m.Progress(self, steps=self.steps_run))
+
+    def ask_weights(self, want: bool) -> None:
+        """Whether the UI wants `weights` kept up to date."""
+        if want and not self.want_weights:
+            self._weights_at = -math.inf
+            self._wake.set()
+        self.want_weights = want
+
+    def _copy_weights(self) -> None:
+        if not self.want_weights or time.monotonic() - self._weights_at < WEIGHTS_EVERY:
+            return
+        for i, g in enumerate(self.session.groups):
+            r = g.runs[0]
+            old = self.weights.get(i)
+            if old is None or old.step != r.step:
+                self.weights[i] = WeightsCopy(r.step, r.net.P.copy(), r.net.R.copy())
+        self._weights_at = time.monotonic()
 
     def _run_calls(self, emit) -> None:
         while self._calls:

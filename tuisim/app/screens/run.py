@@ -17,8 +17,10 @@ from tuisim.scenario import ScenarioError, parse_scenario
 
 from .. import messages as m
 from ..driver import Driver, export_summary, speed_label
+from ..boundary import applies, why_not
 from ..format import num
 from .dialogs import report_worker_failure, writable
+from ..widgets.boundary import Boundary
 from ..widgets.footer import KeyFooter
 from ..widgets.grad_bars import GradBars, QUANTITIES
 from ..widgets.health_table import HealthTable
@@ -30,8 +32,9 @@ from ..widgets.panel import VariantView
 from ..widgets.plot import preload
 from ..widgets.status import StatusBar, TitleBar, ViewTabs
 
-VIEWS = ("heat", "health", "hist", "about")
-VIEW_NAMES = {"heat": "Heat strip", "health": "Health", "hist": "Histograms", "about": "About"}
+VIEWS = ("heat", "health", "hist", "about", "boundary")
+VIEW_NAMES = {"heat": "Heat strip", "health": "Health", "hist": "Histograms", "about": "About",
+              "boundary": "Decision boundary"}
 
 
 class RunScreen(Screen):
@@ -52,6 +55,7 @@ class RunScreen(Screen):
         Binding("2", "view('health')", "Health table", show=False),
         Binding("3", "view('hist')", "Histograms", show=False),
         Binding("4", "view('about')", "About the lesson", show=False),
+        Binding("5", "view('boundary')", "Decision boundary (2-D classification data)", show=False),
         Binding("0", "view('none')", "Hide the lower panel", show=False),
         Binding("z", "zoom", "Zoom the focused panel", show=False),
         Binding("f", "toggle_bars_axis", "Bars: fixed axis ↔ zoomed on the data", show=False,
@@ -85,6 +89,7 @@ class RunScreen(Screen):
         self.view = "heat"
         self._view_chosen = False
         self._last_key = None
+        self.boundary_why: str | None = "the data is not known yet"  # None: the boundary view applies
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -99,6 +104,7 @@ class RunScreen(Screen):
                     yield HealthTable(id="health")
                     yield Histograms(id="hist")
                     yield LessonPanel(sc, id="about")
+                    yield Boundary(id="boundary")
             with Vertical(id="right"):
                 yield GradBars(id="bars")
                 yield LessonPanel(sc, id="lesson")
@@ -131,7 +137,7 @@ class RunScreen(Screen):
         self._apply_view()
 
     def _views_cycle(self) -> list[str]:
-        views = [v for v in VIEWS if not (self.has_class("-large") and v == "about")]
+        views = [v for v in VIEWS if self._has_view(v)]
         return views + (["none"] if self.has_class("-short") else [])
 
     def _apply_view(self) -> None:
@@ -140,8 +146,15 @@ class RunScreen(Screen):
         if not hidden:
             self.query_one("#lower", ContentSwitcher).current = self.view
         self.query_one(ViewTabs).set_views([(k, VIEW_NAMES[v], v == self.view) for k, v in enumerate(VIEWS, 1)
-                                            if not (self.has_class("-large") and v == "about")])
+                                            if self._has_view(v)])
+        if self.driver is not None:
+            self.driver.ask_weights(self.view == "boundary")
         self._last_key = None
+
+    def _has_view(self, view: str) -> bool:
+        if view == "about":
+            return not self.has_class("-large")
+        return view != "boundary" or self.boundary_why is None
 
     # ------------------------------------------------------------------ training
     def start(self) -> None:
@@ -151,6 +164,7 @@ class RunScreen(Screen):
         self.query_one("#heat", HeatStrip).reset()
         status = self.query_one(StatusBar)
         status.driver, status.error, status.focus_index = self.driver, None, self.focus_index
+        self.driver.ask_weights(self.view == "boundary")
         for w in self._panels():
             w.show([], force=True)
         self._last_key = None
@@ -172,6 +186,10 @@ class RunScreen(Screen):
         nets = [(g.label, g.runs[0].net.describe()) for g in message.driver.session.groups]
         for p in self.query(LessonPanel):
             p.set_info(networks=nets)
+        data = [g.runs[0].data for g in message.driver.session.groups]
+        self.boundary_why = None if any(applies(d) for d in data) else \
+            f"the decision boundary needs 2-D classification data: {why_not(data[0])}"
+        self._apply_view()
 
     def on_engine_ready(self, message: m.EngineReady) -> None:
         if self._mine(message):
@@ -222,6 +240,8 @@ class RunScreen(Screen):
         """Pull the latest records into the visible panels (called at the display rate)."""
         self.query_one(StatusBar).update_if_changed()
         views = self.views()
+        if self.view == "boundary":  # a new copy of the weights may have come without new records
+            self.query_one(Boundary).show_boundary(self.driver, views, self.focus_index)
         key = tuple(v.key() for v in views)
         if not force and key == self._last_key:
             return
@@ -281,7 +301,7 @@ class RunScreen(Screen):
         self.focus_index = (self.focus_index + 1) % n
         st = self.query_one(StatusBar)
         st.focus_index = self.focus_index
-        if self.view != "health" and not self.has_class("-short"):
+        if self.view not in ("health", "boundary") and not self.has_class("-short"):
             self.action_view("health")
         self.refresh_frame(force=True)
 
@@ -293,6 +313,9 @@ class RunScreen(Screen):
     def action_view(self, view: str) -> None:
         if view == "about" and self.has_class("-large"):
             self.query_one("#lesson").focus()
+            return
+        if view == "boundary" and self.boundary_why is not None:
+            self.notify(self.boundary_why, severity="warning")
             return
         self.view = view
         self._view_chosen = True

@@ -269,7 +269,8 @@ class ViewTabs(Widget):
         self.views = views
         self.refresh()
 
-    SHORT = {"Heat strip": "Heat", "Histograms": "Hist", "Health": "Health", "About": "About"}
+    SHORT = {"Heat strip": "Heat", "Histograms": "Hist", "Health": "Health", "About": "About",
+             "Decision boundary": "Boundary"}
 
     def _tabs(self, names: str) -> Text:
         """names: "full", "short", "tight" (short names, closer together) or "keys" (only
