@@ -136,3 +136,24 @@ def test_claims_are_judged_only_on_complete_cells():
     assert c.passed and c.value == 0.1
     # a claim this grid cannot answer stays a skip, missing cells or not
     assert check_sweep_expect(expect(at=(("train.lr", 0.5),), below=1), cut).skipped
+
+
+def test_claims_name_a_titled_axis_as_the_map_does(tmp_path):
+    """An axis with a title and tick labels of its own (sigma_w^2 = 0.5, 1, 4 on the key
+    model.init_scale = 0.7071, 1, 2): the claims' lines say its title and ticks, as the
+    map's axis does, and a point of it also in the key's terms the bounds are in."""
+    text = TINY.read_text()
+    titled = text.replace('key = "train.lr"\nfrom = 0.001\nto = 0.1\nnum = 3\nscale = "log"',
+                          'key = "model.init_scale"\nlabel = "sigma_w^2"\nvalues = [0.7071, 1.0, 2.0]\n'
+                          'labels = ["0.5", "1", "4"]')
+    titled = titled[:titled.index("[sweep.quick]")]
+    (tmp_path / "titled.toml").write_text(titled)
+    plan = load_sweep(tmp_path / "titled.toml")
+    res = fill(plan, lambda t: [0.5, 0.9, 0.6][t.cell[1]] - 0.1 * t.cell[0])
+    c = check_sweep_expect(expect(quantity="argmax", axis="model.init_scale", between=[0.99, 1.23]), res)
+    assert c.passed and c.text == "tanh: argmax along sigma_w^2 = 1 (model.init_scale = 1: between 0.99 and 1.23)"
+    c = check_sweep_expect(expect(at=(("model.depth", 3), ("model.init_scale", 0.7071)), below=0.7), res)
+    assert c.text.startswith("tanh: value at model.depth=3, sigma_w^2=0.5 = 0.4")
+    c = check_sweep_expect(expect(quantity="trend", axis="model.depth", at=(("model.init_scale", 2.0),),
+                                  below=0), res)
+    assert c.text.startswith("tanh: trend along model.depth at sigma_w^2=4: ")  # (2 depths: not checked)

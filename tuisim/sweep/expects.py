@@ -49,7 +49,8 @@ def check_sweep(results: SweepResults) -> list[SweepCheck]:
 
 
 def check_sweep_expect(e: SweepExpect, results: SweepResults) -> SweepCheck:
-    desc = _describe(e, series=len(results.grid.variants) > 1)
+    grid = results.grid
+    desc = _describe(e, len(grid.variants) > 1, grid)
     means = results.means()
     incomplete = results.missing() > 0
     reads: list[tuple[int, int]] = []  # (incomplete cells, cells) of each quantity the claim reads
@@ -78,11 +79,14 @@ def check_sweep_expect(e: SweepExpect, results: SweepResults) -> SweepCheck:
             if e.relative_to is not None:
                 rel.append(repr(e.relative_to))
             if e.relative_at is not None:
-                rel.append("at " + _point(e.relative_at))
+                rel.append("at " + _point(e.relative_at, grid))
             desc += " / the same of " + " ".join(rel)
     except _Skip as why:
         return SweepCheck(e, None, False, f"{desc}: not checked: {why}", skipped=str(why))
     passed, rule = _compare(value, e)
+    tick = _tick(grid, e.axis, value) if e.quantity not in ("value", "trend") and not relative else None
+    if tick is not None:  # a point of an axis titled in other terms than its key: say it in both
+        return SweepCheck(e, value, passed, f"{desc} = {tick} ({e.axis} = {_fmt(value)}: {rule})")
     return SweepCheck(e, value, passed, f"{desc} = {_fmt(value)} ({rule})")
 
 
@@ -179,18 +183,41 @@ def _divide(a, b) -> float:
         return float(np.float64(a) / np.float64(b))
 
 
-def _point(pairs) -> str:
-    return ", ".join(f"{k}={_fmt(v)}" for k, v in pairs)
+# An axis with a title of its own (label = "sigma_w^2" on key model.init_scale, tick
+# labels "0.5", "1", ...) is named in the claims' lines as the map names it: by its title
+# and tick labels, not by its key and values.
+
+def _titled(grid, key):
+    """The grid's axis of `key` when it has a title other than its key, else None."""
+    k = grid.axis_index(key) if grid is not None and key is not None else None
+    return grid.axes[k] if k is not None and grid.axes[k].label != key else None
 
 
-def _describe(e: SweepExpect, series: bool) -> str:
+def _tick(grid, key, value) -> str | None:
+    """The tick label of `value` on a titled axis (None if untitled or not on it)."""
+    axis = _titled(grid, key)
+    i = _find(axis, value) if axis is not None else None
+    return None if i is None else axis.labels[i]
+
+
+def _point(pairs, grid=None) -> str:
+    parts = []
+    for k, v in pairs:
+        axis, tick = _titled(grid, k), _tick(grid, k, v)
+        parts.append(f"{axis.label}={tick}" if tick is not None else f"{k}={_fmt(v)}")
+    return ", ".join(parts)
+
+
+def _describe(e: SweepExpect, series: bool, grid=None) -> str:
     who = f"{e.variant}: " if e.variant and series else ""
+    axis = _titled(grid, e.axis)
+    along = axis.label if axis is not None else e.axis
     if e.quantity == "value":
         s = f"{who}value"
     elif e.quantity in ("argmax", "argmin", "trend"):
-        s = f"{who}{e.quantity} along {e.axis}"
+        s = f"{who}{e.quantity} along {along}"
     else:
-        s = f"{who}{e.quantity} {_fmt(e.level)} along {e.axis}"
+        s = f"{who}{e.quantity} {_fmt(e.level)} along {along}"
     if e.at:
-        s += f" at {_point(e.at)}"
+        s += f" at {_point(e.at, grid)}"
     return s
