@@ -174,3 +174,26 @@ def test_the_cli_opens_the_app_on_a_terminal_and_stays_headless_otherwise(monkey
     assert "8/8 runs" in cap.err and "Tiny sweep" in cap.out and len(opened) == 1
     assert cli.main(["sweep", scenario_path("tiny_two")]) == 2  # no [sweep]: exit 2 before the app starts
     assert "[sweep]" in capsys.readouterr().err and len(opened) == 1
+
+
+async def test_a_lone_variant_opened_from_the_map_is_named_by_its_cell(tmp_path):
+    """Without [[variant]] tables the one variant is named after the scenario's title; the
+    run opened from a cell names it by the cell's parameters instead (legend, bars)."""
+    from pathlib import Path
+
+    text = Path(TINY).read_text()
+    text = text[:text.index("[[variant]]")] + text[text.index("[sweep]"):text.index("[sweep.quick]")]
+    path = tmp_path / "lone.toml"
+    path.write_text(text)
+    app = make_app(None, library=SCENARIOS, deterministic=True, pause_at=3,
+                   sweep=SweepSpec(str(path), (), workers=0, quick=False))
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.screen
+        await until(pilot, lambda: state(app) == "finished", what="the sweep's end")
+        await pilot.press("right", "down", "enter")
+        assert isinstance(app.screen, RunScreen)
+        await paused_at(pilot, 3)
+        runs = driver(app).session.runs
+        assert [r.label for r in runs] == ["depth = 4 · learning rate = 0.3"]
+        assert app.screen.scenario.title.startswith("depth = 4 · learning rate = 0.3 · seed 3 · Tiny sweep")
+        assert screen is not app.screen

@@ -315,9 +315,12 @@ class SweepScreen(Screen):
                   if len(sc.variants) > 1 else "")
         note = (f"**One cell of the map**: {where}, seed {seed}.{value}{others} The scenario's own "
                 f"expectations are left out: they are about its default point.\n\n")
-        # the one seed the map's cell shows, whatever `seeds` the scenario file sets
+        # the one seed the map's cell shows, whatever `seeds` the scenario file sets; a lone
+        # variant (named after the scenario's title) takes the cell's parameters as its name
+        lone = len(sc.variants) == 1 and sc.variants[0].label == sc.title
+        variants = [dataclasses.replace(sc.variants[0], label=where)] if lone else sc.variants
         sc = dataclasses.replace(sc, title=f"{where} · seed {seed} · {sc.title}", expects=[],
-                                 description=note + sc.description, seeds=1)
+                                 description=note + sc.description, seeds=1, variants=variants)
         self.app.push_screen(RunScreen(sc, seed=seed, overrides=list(plan.overrides) + grid.overrides(cell),
                                        pause_at=getattr(self.app, "pause_at", None),
                                        deterministic=self.deterministic, focus=focus))
