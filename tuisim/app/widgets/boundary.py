@@ -221,12 +221,13 @@ class Boundary(Panel):
             if got is None:
                 continue
             m = got[0]
-            label = Text(run.label, style=self.variant_style(i) + Style(bold=True))
-            if np.isfinite(m.accuracy):
-                label.append(f" acc {m.accuracy:.0%}", style=self.style_of("muted"))
-            label.append(f" @{m.step}", style=self.style_of("muted"))
-            if single:
-                label.append(" · v: next", style=self.style_of("muted"))
+            acc = f"{m.accuracy:.0%}" if np.isfinite(m.accuracy) else ""
+            label = None
+            for more in ([f"acc {acc}", f"@{m.step}"] + (["· v: next"] if single else []), [acc]):
+                label = Text(run.label, style=self.variant_style(i) + Style(bold=True))
+                label.append("".join(f" {w}" for w in more if w), style=self.style_of("muted"))
+                if label.cell_len <= cols:  # else the short form: the name and the accuracy
+                    break
             pics.append(BoundaryPicture(m, plane(run.X_train), colors, bg, label=label, points=run.X_train,
                                         labels=run.data.y_train))
         if not pics:
