@@ -144,6 +144,23 @@ def test_the_view_tabs_keep_their_names(width, names):
     assert all(f"{k} " in t.plain for k in (1, 2, 3, 4))
 
 
+@pytest.mark.parametrize("width, current, want", [
+    (35, 1, " 1 Heat  2 Hlth 3 Hist 4 Abt 5 Bnd"),  # the lower panel at 80x24, five views
+    (35, 5, "1He 2Hl 3Hi 4Ab  5 Boundary "),
+    (20, 2, "1  2 Health  3 4 5")])
+def test_five_view_tabs_keep_a_name_or_two_letters_for_every_view(width, current, want):
+    """With the decision boundary's tab at 80x24 every view keeps at least its key and two
+    letters (it fell back to "1 Heat 2345"); the current view keeps its name."""
+    tabs = ViewTabs()
+    tabs.views = [(k, n, k == current) for k, n in
+                  enumerate(("Heat strip", "Health", "Histograms", "About", "Decision boundary"), 1)]
+    for level in ViewTabs.LEVELS:
+        t = tabs._tabs(level)
+        if t.cell_len <= width:
+            break
+    assert t.plain == want
+
+
 # ---------------------------------------------------------------- the health table
 def health_rows(activation="relu", n=20, seeds=False):
     rng = np.random.default_rng(0)

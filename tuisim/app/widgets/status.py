@@ -271,20 +271,30 @@ class ViewTabs(Widget):
 
     SHORT = {"Heat strip": "Heat", "Histograms": "Hist", "Health": "Health", "About": "About",
              "Decision boundary": "Boundary"}
+    ABBREV = {"Heat strip": "Heat", "Histograms": "Hist", "Health": "Hlth", "About": "Abt",
+              "Decision boundary": "Bnd"}
+    INITIALS = {"Heat strip": "He", "Histograms": "Hi", "Health": "Hl", "About": "Ab", "Decision boundary": "Bd"}
+    LEVELS = ("full", "short", "tight", "abbrev", "initials", "keys")
 
     def _tabs(self, names: str) -> Text:
-        """names: "full", "short", "tight" (short names, closer together) or "keys" (only
-        the current view named: the last resort of a very narrow terminal)."""
+        """names: "full", "short", "tight" (short names, closer together), "abbrev" (four
+        letters at most), "initials" (the others as key and two letters: "2Hl 3Hi") or
+        "keys" (only the current view named: the last resort of a very narrow terminal).
+        The current view always keeps its short name."""
         t = Text(no_wrap=True, overflow="ellipsis")
-        tight = names in ("tight", "keys")
+        tight = names != "full" and names != "short"
         for k, (key, name, current) in enumerate(self.views):
             if k:
                 t.append(" ")
-            label = name if names == "full" else self.SHORT.get(name, name)
+            table = {"full": {}, "abbrev": self.ABBREV, "initials": self.INITIALS}.get(names, self.SHORT)
+            label = name if names == "full" else table.get(name, name)
             if current:
-                t.append(f" {key} {label} ", Style(reverse=True))
+                t.append(f" {key} {self.SHORT.get(name, name) if names != 'full' else name} ", Style(reverse=True))
             elif names == "keys":
                 t.append(f"{key}", Style(dim=True))
+            elif names == "initials":
+                t.append(f"{key}", Style(dim=True))
+                t.append(label)
             elif tight:
                 t.append(f"{key}", Style(dim=True))
                 t.append(f" {label}")
@@ -295,7 +305,7 @@ class ViewTabs(Widget):
 
     def render(self):
         width = self.size.width
-        for names in ("full", "short", "tight", "keys"):
+        for names in self.LEVELS:
             t = self._tabs(names)
             if t.cell_len <= width:
                 break
