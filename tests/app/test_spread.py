@@ -175,7 +175,7 @@ def test_loss_plot_draws_seeds_faint_under_the_median():
     c.seeds_diverged = [12, 30]
     assert "✗2/3" in legend([c], Style(), 60)[0].plain
     one = Curve("b", (0, 0, 255), x, med, x[:0], x[:0], diverged_at=40)
-    assert "✗40" in legend([one], Style(), 60)[0].plain
+    assert "✗@40" in legend([one], Style(), 60)[0].plain  # one seed: where it diverged
 
 
 def test_loss_titles_fit():

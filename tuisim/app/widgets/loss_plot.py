@@ -230,7 +230,7 @@ def legend(curves: list[Curve], muted: Style, width: int, lines: int = 1) -> lis
     def extra(c: Curve) -> str:
         if c.n_seeds > 1:
             return f" ✗{len(c.seeds_diverged)}/{c.n_seeds}" if c.seeds_diverged else ""
-        return f" ✗{c.diverged_at}" if c.diverged_at is not None else ""
+        return f" ✗@{c.diverged_at}" if c.diverged_at is not None else ""  # as the bars: diverged@2
 
     def layout(names: list[str], width: int = width) -> list[list[tuple[str, Style]]]:
         entries = [[(TRAIN + c.marker + " ", style_of(c.rgb)), (name, style_of(c.rgb)),
