@@ -30,6 +30,10 @@ from . import messages as m
 SPEEDS: tuple[float | None, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, None)  # steps/s; None: as fast as possible
 HISTOGRAM_BINS = 40
 HISTOGRAM_EVERY = 0.5  # seconds between histograms (the panel redraws at 2 Hz)
+# and at least this many over a run, one per slice of its steps (at most one a chunk): the
+# heat strip's distributions over time (tuisim.run.percentiles) need points on a short run
+HISTOGRAM_SLICES = 128
+DETERMINISTIC_CHUNK = 16
 WEIGHTS_EVERY = 0.3  # seconds between copies of the weights, while a view asks for them
 
 
@@ -48,8 +52,11 @@ def speed_label(speed: float | None) -> str:
 class Driver:
     def __init__(self, scenario, *, seed: int | None = None, histograms: int = HISTOGRAM_BINS,
                  pause_at: int | None = None, paused: bool = False, chunk_seconds: float = 0.03,
-                 threads: int | None = None):
+                 threads: int | None = None, deterministic: bool = False):
         self.scenario = scenario
+        # the same steps for the same scenario on any machine (snapshots, screenshots):
+        # chunks of DETERMINISTIC_CHUNK steps, histograms by steps only, never by the clock
+        self.deterministic = deterministic
         self.seed = seed
         self.threads = threads  # runs trained at a time (None: one per core)
         self.histograms = histograms
@@ -219,6 +226,8 @@ class Driver:
     def _chunk(self, lead: int) -> int:
         sps = self._seconds_per_step
         n = 1 if math.isnan(sps) or sps <= 0 else int(self.chunk_seconds / sps)
+        if self.deterministic:
+            n = DETERMINISTIC_CHUNK
         speed = self.speed
         if speed is not None:
             n = min(n, int(speed * self.chunk_seconds * 2))
@@ -229,7 +238,7 @@ class Driver:
     def _advance(self, n: int) -> None:
         """n steps of every unfinished run, the runs side by side on the session's
         threads; histograms, when due, on the last step (of every run at once)."""
-        timed = time.monotonic() - self._hist_at >= HISTOGRAM_EVERY
+        timed = not self.deterministic and time.monotonic() - self._hist_at >= HISTOGRAM_EVERY
 
         def one(r) -> tuple[int, bool]:
             yield_to_interface()
@@ -259,7 +268,7 @@ class Driver:
             return True
         if self.pause_at is not None and r.step + 1 >= self.pause_at:
             return True
-        return timed
+        return timed or r.step + 1 - r.history.hist_step >= max(1, r.total_steps // HISTOGRAM_SLICES)
 
     def _after_chunk(self, emit) -> None:
         several = len(self.session.seeds) > 1

@@ -32,6 +32,8 @@ import numpy as np
 
 from tuisim.core.registry import LAYER_FIELDS  # not core.stats: reading a History needs no numba
 
+from .percentiles import PercentileSeries
+
 if TYPE_CHECKING:
     from tuisim.core.stats import StepTrace
 
@@ -97,6 +99,8 @@ class History:
         self.act_zero: np.ndarray | None = None
         self.grad_zero: np.ndarray | None = None
         self.hist_step = -1  # the step they were taken at
+        # percentiles of |dL/dz| from every histogram taken, over time, bounded
+        self.grad_pct: PercentileSeries | None = None
 
     # ------------------------------------------------------------------ reading
     @property
@@ -164,6 +168,10 @@ class History:
             self.act_hist, self.act_zero = trace.act_hist, trace.act_zero
             self.grad_hist, self.grad_zero = trace.grad_hist, trace.grad_zero
             self.hist_step = int(trace.step[-1])
+            if trace.grad_hist is not None:
+                if self.grad_pct is None:
+                    self.grad_pct = PercentileSeries(trace.grad_hist.shape[0])
+                self.grad_pct.add(self.hist_step, trace.grad_hist, trace.grad_zero)
         self.total += k
         # last, and in one assignment: readers in other threads see whole records only
         self._view = HistoryView(j, v.scalars, v.per_layer, v.index, self.layers)

@@ -28,7 +28,9 @@ PANELS = """
 - **Loss**: train loss (heavy lines) and test loss (dashed) per variant, in the variant's
   colour; log scale when the losses span more than a decade; ▲ where a line leaves the top
   of the axis (the first steps' spike); a vertical line and ✗ where a variant diverged.
-- **Heat strip**: each layer's gradient norm over the whole run (time left to right).
+- **Heat strip**: each layer's gradient norm over the whole run (time left to right). `d`
+  shows instead each layer's distribution of |dL/dz| over time: the median (line), 25-75%
+  and 5-95% (shades), exact zeros in each chart's bottom row (=0), to within 0.4 decade.
 - **Health**: per layer mean, std, saturated %, dead % and the update/weight ratio with its
   1e-3 guide (1e-5: the layer barely moves).
 - **Histograms**: each layer's distribution of activations (or of log10 |dL/dz|, `h`).

@@ -51,6 +51,7 @@ class RunScreen(Screen):
         Binding("p", "next_view", "View", tooltip="The lower panel's next view"),
         Binding("h", "toggle_histogram", "Hist act↔grad", show=False,
                 tooltip="Histograms: activations or log10 |dL/dz|"),
+        Binding("d", "toggle_distribution", "Heat strip: norms ↔ |dL/dz| percentiles", show=False),
         Binding("1", "view('heat')", "Heat strip", show=False),
         Binding("2", "view('health')", "Health table", show=False),
         Binding("3", "view('hist')", "Histograms", show=False),
@@ -160,7 +161,8 @@ class RunScreen(Screen):
     def start(self) -> None:
         if self.driver is not None:
             self.driver.cancel()
-        self.driver = Driver(self.scenario, seed=self.seed, pause_at=self.pause_at, threads=self.threads)
+        self.driver = Driver(self.scenario, seed=self.seed, pause_at=self.pause_at, threads=self.threads,
+                             deterministic=self.deterministic)
         self.query_one("#heat", HeatStrip).reset()
         status = self.query_one(StatusBar)
         status.driver, status.error, status.focus_index = self.driver, None, self.focus_index
@@ -283,6 +285,13 @@ class RunScreen(Screen):
         self.quantity = "delta_norm" if self.quantity == "grad_norm" else "grad_norm"
         self.query_one(GradBars).set_quantity(self.quantity)
         self.query_one(HeatStrip).set_quantity(self.quantity)
+        self.refresh_frame(force=True)
+
+    def action_toggle_distribution(self) -> None:
+        heat = self.query_one(HeatStrip)
+        heat.set_mode("norms" if heat.mode == "dist" else "dist")
+        if self.view != "heat":
+            self.action_view("heat")
         self.refresh_frame(force=True)
 
     def action_toggle_bars_axis(self) -> None:

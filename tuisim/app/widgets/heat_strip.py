@@ -22,6 +22,7 @@ from rich.text import Text
 from ..format import layer_name, log10_safe, sample_rows, shorten_labels
 from ..spread import median_grid
 from .grad_bars import AXIS, QUANTITIES, decade
+from .grad_dist import BIN_DECADES, CLASSES, DistColumn, DistRenderable, chart_rows, slice_grid
 from .panel import Panel
 
 # where the colour map's stops sit on the log10 axis; their colours come from CSS
@@ -203,12 +204,14 @@ def palette_from(stop_colors: list[Color]) -> list[Color]:
 class HeatStrip(Panel):
     """Layer x time history of log10 ‖dL/dW‖ (or ‖dL/dz‖), one strip per variant."""
 
-    COMPONENT_CLASSES = Panel.COMPONENT_CLASSES | {f"heat-strip--stop-{i}" for i in range(len(STOPS))}
+    COMPONENT_CLASSES = (Panel.COMPONENT_CLASSES | {f"heat-strip--stop-{i}" for i in range(len(STOPS))}
+                         | {f"grad-dist--{c}" for c in CLASSES})
     MIN_INTERVAL = 1.0  # a slowly growing history
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.quantity = "grad_norm"
+        self.mode = "norms"  # or "dist": the percentiles of |dL/dz| over time (grad_dist)
         self._caches: dict[tuple[int, int], BinCache] = {}  # per (variant, seed)
         self._palette: list[Color] | None = None
 
@@ -217,8 +220,17 @@ class HeatStrip(Panel):
         self._retitle()
         self.redraw()
 
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+        self._retitle()
+        self.titles()
+        self.redraw()
+
     def _retitle(self) -> None:
-        self.border_title = f"Layer × time: log10 {QUANTITIES[self.quantity][0]}"
+        if self.mode == "dist":
+            self.border_title = "Layer × time: |dL/dz| percentiles 5·25·50·75·95"
+        else:
+            self.border_title = f"Layer × time: log10 {QUANTITIES[self.quantity][0]}"
 
     def on_mount(self) -> None:
         self._retitle()
@@ -227,9 +239,14 @@ class HeatStrip(Panel):
         if not self.views:
             return
         layers = max(v.layers for v in self.views)
-        idx, _ = heat_rows(layers, self.content_region.height)
+        h = self.content_region.height
+        if self.mode == "dist":
+            idx, _ = chart_rows(layers, max(1, h - 2 - (1 if h >= 6 else 0)))
+        else:
+            idx, _ = heat_rows(layers, h)
         seeds = max(len(v.seeds) for v in self.views)
-        self.set_titles(subtitle=" · ".join(([f"median of {seeds} seeds"] if seeds > 1 else [])
+        self.set_titles(subtitle=" · ".join(([f"{BIN_DECADES:g}-decade bins"] if self.mode == "dist" else [])
+                                            + ([f"median of {seeds} seeds"] if seeds > 1 else [])
                                             + ([f"{len(idx)} of {layers} layers"] if len(idx) < layers else [])))
 
     def reset(self) -> None:
@@ -243,6 +260,40 @@ class HeatStrip(Panel):
         return palette_from(stops)
 
     def build(self):
+        return self.build_dist() if self.mode == "dist" else self.build_norms()
+
+    def build_dist(self) -> DistRenderable:
+        """Each variant's percentiles of |dL/dz| per time slice (the median across seeds)."""
+        views = self.views
+        w, h = self.content_region.width, self.content_region.height
+        n = len(views)
+        col_w = max(4, (w - 4 - 2 * (n - 1)) // n)
+        layers = max(v.layers for v in views)
+        total = max(v.total for v in views)
+
+        def bin_of(step: int | None) -> int | None:
+            return None if step is None else min(int(step * col_w / max(total, 1)), col_w - 1)
+
+        cols = []
+        for v in views:
+            grids = []
+            for sv in v.seeds:
+                series = sv.history.grad_pct
+                if series is None:
+                    continue
+                snap = series.snapshot()
+                reached = sv.diverged_at if sv.diverged_at is not None else sv.step
+                grids.append(slice_grid(snap.steps, snap.pct, total, col_w, reached).reshape(col_w, -1))
+            grid = None
+            if grids:
+                nq = len(series.q)
+                divs = [bin_of(sv.diverged_at) for sv in v.seeds if sv.history.grad_pct is not None]
+                grid = median_grid(grids, divs, 2.0).reshape(col_w, -1, nq)
+            cols.append(DistColumn(v.label, self.variant_style(v.index), grid, bin_of(v.diverged_at)))
+        styles = {c: self.component_style(f"grad-dist--{c}") for c in CLASSES}
+        return DistRenderable(cols, styles, self.style_of("muted"), total, w, h, layers)
+
+    def build_norms(self):
         views = self.views
         w, h = self.content_region.width, self.content_region.height
         n = len(views)
