@@ -193,13 +193,16 @@ class DistRenderable:
         st = self.styles
         key = Text(" " * 4, style=self.muted, no_wrap=True, overflow="ellipsis")
         key.append("▀", Style(color=st["median"].color, bgcolor=st["inner"].color))
-        key.append(" median ", self.muted)
+        narrow = self.width < 60
+        key.append(" med " if narrow else " median ", self.muted)
         key.append("█", Style(color=st["inner"].color))
         key.append(" 25-75% ", self.muted)
         key.append("█", Style(color=st["outer"].color))
         key.append(" 5-95%", self.muted)
         wide = self.width >= 90
-        key.append(f" · {'each layer up: ' if wide else ''}{decade(int(self.lo))} to {decade(int(self.hi))}"
+        axis = f"{decade(int(self.lo))}–{decade(int(self.hi))}" if narrow else \
+            f"{decade(int(self.lo))} to {decade(int(self.hi))}"
+        key.append(f" {'' if narrow else '· '}{'each layer up: ' if wide else ''}{axis}"
                    f"{', exact zeros in =0' if wide else ''}", self.muted)
         key.truncate(self.width, overflow="ellipsis")
         return key

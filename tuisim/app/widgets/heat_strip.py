@@ -228,7 +228,7 @@ class HeatStrip(Panel):
 
     def _retitle(self) -> None:
         if self.mode == "dist":
-            self.border_title = "Layer × time: |dL/dz| percentiles 5·25·50·75·95"
+            self.border_title = "|dL/dz| percentiles over time"
         else:
             self.border_title = f"Layer × time: log10 {QUANTITIES[self.quantity][0]}"
 
