@@ -246,7 +246,7 @@ async def test_a_diverging_variant_keeps_the_app_alive_and_marked(tmp_path):
         assert f"✗ diverged@{at}" in bars.build().plain
         loss = screen.query_one("#loss")
         legend = loss.build().renderables[0].plain
-        assert f"✗{at}" in legend
+        assert f"✗@{at}" in legend
         await pilot.press("n", "space", "r")  # keys still answer after the divergence
         await until(pilot, lambda: driver(app).phase in ("running", "finished"), what="the restart")
         assert app.is_running
