@@ -49,6 +49,10 @@ def shots() -> list[Shot]:
         Shot("tiny_init_dz", "tiny_init", at=100, keys=["g"]),
         bn_shot,
         Shot("exploding", "exploding_init", at=None),
+        # the decision boundary on the spirals: sigmoid's plane flat, relu's following the arms
+        Shot("decision_boundary", "vanishing_sigmoid", at=None, keys=["5"]),
+        # |dL/dz| percentiles over time: the dead variants sink into the =0 row
+        Shot("dead_relu_distributions", "dead_relu", at=None, keys=["d"]),
         # several seeds: each variant's median, its seeds faint, whiskers on the bars; run to the end
         *seeded("degradation"),
         *seeded("optimizers"),
