@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 CODE = """
 import sys
-import tuisim.core, tuisim.core.network, tuisim.core.optimizer
+import tuisim.core, tuisim.core.network, tuisim.core.optimizer, tuisim.core.surface
 import tuisim.run, tuisim.run.session, tuisim.run.headless, tuisim.run.record
 import tuisim.scenario
 from tuisim.scenario import load_scenario

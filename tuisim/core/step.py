@@ -18,8 +18,7 @@ from ._jit import jit
 from .activations import act_backward, act_forward, act_health
 from .losses import loss_and_delta
 from .norms import norm_backward, norm_forward
-from .update import (DELTA_ROW, H_BETA1, H_CLIP_NORM, H_CLIP_VALUE, H_LR, H_MOMENTUM_DECAY, NADAM, nadam_mu,
-                     update_segment)
+from .update import DELTA_ROW, H_BETA1, H_LR, H_MOMENTUM_DECAY, NADAM, clip_gradient, nadam_mu, update_segment
 
 # ---- layer table columns (one row per linear layer, input to output)
 (L_NIN, L_ZO, L_WO, L_OW, L_OB, L_OG, L_OBE, L_ORM, L_ORV, L_NF, L_OFS,
@@ -289,29 +288,8 @@ def train_step(X, yi, yf, P, G, R, S, FS, WS, L, K, ic, fc, hp, rng, out, stats,
         return
 
     # ---------------- clipping and update
-    clip_value = hp[H_CLIP_VALUE]
-    if clip_value > 0.0:
-        for k in range(G.size):
-            g = G[k]
-            if g > clip_value:
-                G[k] = clip_value
-            elif g < -clip_value:
-                G[k] = -clip_value
-    coef = 1.0
-    clip_norm = hp[H_CLIP_NORM]
-    if clip_norm > 0.0:
-        tot = math.sqrt(_sumsq(G))
-        coef = clip_norm / (tot + 1e-6)
-        if coef < 1.0:
-            for k in range(G.size):
-                G[k] *= coef
-        else:
-            coef = 1.0
-    out[O_CLIP_COEF] = coef
-    t = ic[C_T]
-    code = ic[C_OPT]
-    mu_prod = fc[F_MU_PROD]
-    update_segment(code, P, G, S, 0, P.size, hp, t, mu_prod)
+    out[O_CLIP_COEF] = clip_gradient(G, hp)
+    update_segment(ic[C_OPT], P, G, S, 0, P.size, hp, ic[C_T], fc[F_MU_PROD])
     D = S[DELTA_ROW]
     for i in range(nl):
         lo = L[i, L_OW]

@@ -33,6 +33,36 @@ DELTA_ROW = 3
 
 
 @jit
+def clip_gradient(G, hp):
+    """Clip G in place as the step does before every update: each element to
+    [-clip_value, clip_value] (when hp[H_CLIP_VALUE] > 0), then the whole vector to norm
+    clip_norm (when hp[H_CLIP_NORM] > 0, as torch.nn.utils.clip_grad_norm_ with its 1e-6).
+    Returns the norm clipping's coefficient (1 when it did not scale)."""
+    clip_value = hp[H_CLIP_VALUE]
+    if clip_value > 0.0:
+        for k in range(G.size):
+            g = G[k]
+            if g > clip_value:
+                G[k] = clip_value
+            elif g < -clip_value:
+                G[k] = -clip_value
+    coef = 1.0
+    clip_norm = hp[H_CLIP_NORM]
+    if clip_norm > 0.0:
+        tot = 0.0
+        for k in range(G.size):
+            v = G[k]
+            tot += v * v
+        coef = clip_norm / (math.sqrt(tot) + 1e-6)
+        if coef < 1.0:
+            for k in range(G.size):
+                G[k] *= coef
+        else:
+            coef = 1.0
+    return coef
+
+
+@jit
 def update_segment(code, P, G, S, lo, hi, hp, t, mu_prod):
     """Apply one update to P[lo:hi], and keep each element's change in S[DELTA_ROW].
 
