@@ -19,6 +19,7 @@ from .activations import act_backward, act_forward, act_health
 from .losses import loss_and_delta
 from .norms import norm_backward, norm_forward
 from .update import DELTA_ROW, H_BETA1, H_LR, H_MOMENTUM_DECAY, NADAM, clip_gradient, nadam_mu, update_segment
+from .update import sumsq as _sumsq
 
 # ---- layer table columns (one row per linear layer, input to output)
 (L_NIN, L_ZO, L_WO, L_OW, L_OB, L_OG, L_OBE, L_ORM, L_ORV, L_NF, L_OFS,
@@ -62,16 +63,6 @@ def _add_bias(Z, P, ob):
     for r in range(B):
         for j in range(n):
             Z[r, j] += P[ob + j]
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
-def _sumsq(a):
-    # reassociation lets this reduction vectorise (10x); the result is deterministic
-    s = 0.0
-    for k in range(a.size):
-        v = a[k]
-        s += v * v
-    return s
 
 
 @jit
