@@ -29,7 +29,8 @@ from rich.text import Text
 
 from tuisim.run.percentiles import GRAD_RANGE, PERCENTILES
 
-from ..format import layer_name, sample_rows, shorten_labels
+from ..format import layer_name, sample_rows
+from .time_columns import names_row, time_axis
 from .grad_bars import decade
 
 BIN_DECADES = (GRAD_RANGE[1] - GRAD_RANGE[0]) / 40  # the app's 40 bins (driver.HISTOGRAM_BINS)
@@ -140,14 +141,7 @@ class DistRenderable:
         col_w = max(4, (self.width - label_w - gap * (n - 1)) // n)
         idx, r = chart_rows(self.layers, self.body())
         levels = 2 * r
-        head = Text(" " * label_w, no_wrap=True)
-        for k, (c, name) in enumerate(zip(cols, shorten_labels([c.label for c in cols], col_w))):
-            t = Text(name, style=c.style + Style(bold=True))
-            t.pad_right(col_w - len(t))
-            head.append_text(t)
-            if k < n - 1:
-                head.append(" " * gap)
-        yield from head.render(console)
+        yield from names_row(cols, col_w, gap, label_w).render(console)
         yield Segment.line()
         # per column and layer, the classes of its levels
         cls = []
@@ -169,19 +163,7 @@ class DistRenderable:
                     if k < n - 1:
                         yield Segment(" " * gap)
                 yield Segment.line()
-        axis = Text(" " * label_w, no_wrap=True)
-        for k, c in enumerate(cols):
-            chars = list(f"0 {'step' if col_w > 16 else ''}".ljust(col_w))
-            end = f"{self.total}"
-            if col_w > len(end) + 3:
-                chars[col_w - len(end):] = end
-            line = Text("".join(chars[:col_w]), style=muted)
-            if c.diverged_bin is not None and c.diverged_bin < col_w:
-                x = max(c.diverged_bin, 1)
-                line = line[:x] + Text("✗", style=c.style + Style(bold=True)) + line[x + 1:]
-            axis.append_text(line[:col_w])
-            if k < n - 1:
-                axis.append(" " * gap)
+        axis = time_axis(cols, col_w, gap, label_w, self.total, muted)
         yield from axis.render(console)
         yield Segment.line()
         if self.height >= 6:

@@ -19,11 +19,12 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
-from ..format import layer_name, log10_safe, sample_rows, shorten_labels
+from ..format import layer_name, log10_safe, sample_rows
 from ..spread import median_grid
 from .grad_bars import AXIS, QUANTITIES, decade
 from .grad_dist import BIN_DECADES, CLASSES, DistColumn, DistRenderable, chart_rows, slice_grid
 from .panel import Panel
+from .time_columns import names_row, time_axis
 
 # where the colour map's stops sit on the log10 axis; their colours come from CSS
 STOPS = (-14.0, -5.0, -2.0, 1.0, 6.0)
@@ -132,15 +133,7 @@ class HeatRenderable:
         col_w = max(4, (self.width - label_w - gap * (n - 1)) // n)
         idx, full = heat_rows(self.layers, self.height)
         rows = len(idx) if full else (len(idx) + 1) // 2
-        head = Text(" " * label_w, no_wrap=True)
-        names = shorten_labels([c.label for c in cols], col_w)
-        for k, c in enumerate(cols):
-            t = Text(names[k], style=c.style + Style(bold=True))
-            t.pad_right(col_w - len(t))
-            head.append_text(t)
-            if k < n - 1:
-                head.append(" " * gap)
-        yield from head.render(console)
+        yield from names_row(cols, col_w, gap, label_w).render(console)
         yield Segment.line()
         label_rows = {0: layer_name(int(idx[0]), self.layers), rows - 1: layer_name(int(idx[-1]), self.layers)}
         for r in range(rows):
@@ -163,20 +156,7 @@ class HeatRenderable:
                 if k < n - 1:
                     yield Segment(" " * gap)
             yield Segment.line()
-        # time axis with the divergence marks
-        axis = Text(" " * label_w, no_wrap=True)
-        for k, c in enumerate(cols):
-            chars = list(f"0 {'step' if col_w > 16 else ''}".ljust(col_w))
-            end = f"{self.total}"
-            if col_w > len(end) + 3:
-                chars[col_w - len(end):] = end
-            line = Text("".join(chars[:col_w]), style=muted)
-            if c.diverged_bin is not None and c.diverged_bin < col_w:
-                x = max(c.diverged_bin, 1)
-                line = line[:x] + Text("✗", style=c.style + Style(bold=True)) + line[x + 1:]
-            axis.append_text(line[:col_w])
-            if k < n - 1:
-                axis.append(" " * gap)
+        axis = time_axis(cols, col_w, gap, label_w, self.total, muted)
         yield from axis.render(console)
         yield Segment.line()
         if self.height >= 6:
