@@ -11,7 +11,7 @@ from tuisim.scenario.metrics import METRICS
 
 from .compare import compare as _compare
 from .compare import fmt as _fmt
-from .tracking import first_step_below, per_step_values, track_key, value_at
+from .tracking import Tracker, track_key
 from .variant_run import DIVERGED, VariantRun
 
 
@@ -42,9 +42,9 @@ def _tracked(run: VariantRun, metric: str, layer, at, threshold) -> float:
     if h.thinned:
         raise ValueError(f"{metric} at {at} was not tracked, and the run's history has been thinned: "
                          "register it with VariantRun(track=...) before the run")
-    if metric == "steps_to_loss":
-        return first_step_below(h.column("loss"), h.steps(), threshold)
-    return value_at(per_step_values(h.column, metric, layer), h.steps(), at)
+    t = Tracker(metric, layer, at, threshold)
+    t.update(h.snapshot())  # every record at once
+    return t.value
 
 
 def _cond(run: VariantRun, at) -> float:

@@ -4,9 +4,9 @@ claim's value exactly while the history it comes from is thinned (tuisim.run.his
 A per-step metric of a run is one number per recorded step (`per_step_values`); a claim
 reads one value of that series (`at`): its first or last finite value, its min, max or
 mean, its last value at or before a step; `steps_to_loss` reads the first step whose
-loss is at or below a threshold. A `Tracker` computes the same while the records stream
-in, whatever their chunking: the mean is an exactly rounded sum (Shewchuk's partials, as
-math.fsum), divided by the count.
+loss is at or below a threshold. A `Tracker` computes it, fed the records as they stream
+in (or all at once): the same value whatever their chunking, the mean an exactly rounded
+sum (Shewchuk's partials, as math.fsum) divided by the count.
 """
 
 from __future__ import annotations
@@ -42,28 +42,6 @@ def per_step_values(column, metric: str, layer) -> np.ndarray:
     fn = {"mean": np.mean, "min": np.min, "max": np.max}[layer or "mean"]
     with np.errstate(invalid="ignore"):
         return fn(col, axis=1)
-
-
-def value_at(values: np.ndarray, steps: np.ndarray, at) -> float:
-    """The value a claim reads from a per-step series (NaN values are not measured)."""
-    if not len(values):
-        return math.nan
-    ok = ~np.isnan(values)
-    if at in ("min", "max", "mean"):
-        if not ok.any():
-            return math.nan
-        if at == "mean":
-            return exact_mean(values[ok].tolist())
-        return float({"min": np.min, "max": np.max}[at](values[ok]))
-    if at == "start":
-        idxs = np.flatnonzero(ok)
-        return float(values[idxs[0]]) if len(idxs) else math.nan
-    if at in (None, "end"):
-        idxs = np.flatnonzero(ok)
-        return float(values[idxs[-1]]) if len(idxs) else math.nan
-    # a step: the last value recorded at or before it
-    idxs = np.flatnonzero(ok & (steps <= int(at)))
-    return float(values[idxs[-1]]) if len(idxs) else math.nan
 
 
 def first_step_below(loss: np.ndarray, steps: np.ndarray, threshold: float) -> float:
@@ -162,8 +140,3 @@ class ExactSum:
             return math.nan
         return (self.special if self.special is not None else math.fsum(self.partials)) / self.count
 
-
-def exact_mean(values: list[float]) -> float:
-    s = ExactSum()
-    s.add(values)
-    return s.mean()
