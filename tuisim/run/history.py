@@ -126,9 +126,6 @@ class History:
     def steps(self) -> np.ndarray:
         return self._view.steps()
 
-    def record(self, i: int) -> dict:
-        return self._view.record(i)
-
     def track(self, tracker) -> None:
         """Feed `tracker` every record from now on (register before the first append)."""
         self.trackers.setdefault(tracker.key, tracker)
