@@ -79,7 +79,7 @@ def test_bad_surfaces_raise_naming_the_value():
         Surface("ravine", condtion=3)
     with pytest.raises(ValueError, match="condition must be a number > 0, not -1"):
         Surface("ravine", condition=-1)
-    with pytest.raises(ValueError, match="kind must be one of quadratic, monkey"):
+    with pytest.raises(ValueError, match="kind must be one of 'quadratic', 'monkey', not 'horse'"):
         Surface("saddle", kind="horse")
     with pytest.raises(ValueError, match="start must be two finite numbers"):
         Descent(Surface(), [1.0])

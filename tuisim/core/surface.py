@@ -10,7 +10,6 @@ noise (a stochastic gradient, SGD against batch GD).
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass
 
@@ -19,38 +18,8 @@ import numpy as np
 from ._jit import jit
 from . import update as u
 
-ROSENBROCK, BEALE, SADDLE, RAVINE, HIMMELBLAU, QUADRATIC = range(6)
-SADDLE_KINDS = ("quadratic", "monkey")
-
-_HIMMELBLAU_MINIMA = ((3.0, 2.0), (-2.805118086952745, 3.131312518250573), (-3.779310253377747, -3.283185991286170),
-                      (3.584428340330492, -1.848126526964404))
-
-
-@dataclass(frozen=True)
-class SurfaceSpec:
-    """One surface: its code, its parameters with their defaults, its formula and its
-    minimum in words."""
-
-    code: int
-    params: dict
-    formula: str
-    minimum: str
-
-
-SURFACES: dict[str, SurfaceSpec] = {
-    "rosenbrock": SurfaceSpec(ROSENBROCK, {"a": 1.0, "b": 100.0}, "(a - x)^2 + b (y - x^2)^2",
-                              "0 at (a, a^2), at the end of a long curved valley"),
-    "beale": SurfaceSpec(BEALE, {}, "(1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2",
-                         "0 at (3, 0.5); flat plateaus and steep walls"),
-    "saddle": SurfaceSpec(SADDLE, {"kind": "quadratic"}, "x^2 - y^2 (kind = \"quadratic\"), "
-                          "x^3 - 3 x y^2 (kind = \"monkey\")",
-                          "none: unbounded below; the stationary point (0, 0) is a saddle"),
-    "ravine": SurfaceSpec(RAVINE, {"condition": 10.0}, "(x^2 + condition y^2) / 2",
-                          "0 at (0, 0); the curvature across (y) is `condition` times that along (x)"),
-    "himmelblau": SurfaceSpec(HIMMELBLAU, {}, "(x^2 + y - 11)^2 + (x + y^2 - 7)^2",
-                              "0 at four points: (3, 2), (-2.805, 3.131), (-3.779, -3.283), (3.584, -1.848)"),
-    "quadratic": SurfaceSpec(QUADRATIC, {"a": 1.0, "b": 1.0}, "(a x^2 + b y^2) / 2", "0 at (0, 0)"),
-}
+from .surface_spec import (BEALE, HIMMELBLAU, QUADRATIC, RAVINE, ROSENBROCK, SADDLE,  # noqa: F401 - re-exported
+                           SADDLE_KINDS, SURFACES, SurfaceSpec, minima, param_problems)
 
 
 @jit
@@ -128,56 +97,25 @@ def descend_steps(code, sp, P, G, S, hp, opt_code, lrs, noise, t, mu_prod, pos, 
     return lrs.shape[0], t, mu_prod, False
 
 
-def _lookup(name: str) -> SurfaceSpec:
-    if name in SURFACES:
-        return SURFACES[name]
-    near = difflib.get_close_matches(str(name), SURFACES, n=1)
-    hint = f" (did you mean {near[0]!r}?)" if near else ""
-    raise ValueError(f"unknown surface {name!r}{hint}; known: {', '.join(SURFACES)}")
-
-
 class Surface:
     """A named 2-D test function with its parameters (keywords; those left out take the
-    defaults of SURFACES[name].params)."""
+    defaults of SURFACES[name].params). Raises ValueError for an unknown name or
+    parameter, or a value out of range."""
 
     def __init__(self, name: str = "rosenbrock", **params):
-        spec = _lookup(name)
-        unknown = [k for k in params if k not in spec.params]
-        if unknown:
-            known = ", ".join(spec.params) or "none"
-            near = difflib.get_close_matches(unknown[0], spec.params, n=1)
-            hint = f" (did you mean {near[0]!r}?)" if near else ""
-            raise ValueError(f"surface {name!r} has no parameter {unknown[0]!r}{hint}; its parameters: {known}")
+        problems = param_problems(name, params)
+        if problems:
+            raise ValueError(problems[0][1])
+        spec = SURFACES[name]
         self.name, self.code, self.formula = name, spec.code, spec.formula
         self.params = {**spec.params, **params}
-        values = []
-        for key, value in self.params.items():
-            if key == "kind":
-                if value not in SADDLE_KINDS:
-                    raise ValueError(f"saddle kind must be one of {', '.join(SADDLE_KINDS)}, not {value!r}")
-                values.append(float(SADDLE_KINDS.index(value)))
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValueError(f"{name} {key} must be a finite number, not {value!r}")
-            if key != "a" or name == "quadratic":
-                if value <= 0:
-                    raise ValueError(f"{name} {key} must be a number > 0, not {value!r}")
-            values.append(float(value))
+        values = [float(SADDLE_KINDS.index(v)) if k == "kind" else float(v) for k, v in self.params.items()]
         self._sp = np.array(values or [0.0], dtype=np.float64)
 
     @property
     def minima(self) -> tuple[tuple[float, float], ...]:
         """The global minima (x, y); empty for the saddles, which have none."""
-        if self.code == ROSENBROCK:
-            a = float(self.params["a"])
-            return ((a, a * a),)
-        if self.code == BEALE:
-            return ((3.0, 0.5),)
-        if self.code == HIMMELBLAU:
-            return _HIMMELBLAU_MINIMA
-        if self.code == SADDLE:
-            return ()
-        return ((0.0, 0.0),)
+        return minima(self.name, self.params)
 
     @property
     def steep(self) -> int:
