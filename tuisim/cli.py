@@ -247,7 +247,8 @@ def _run(args) -> int:
     _, results = run_headless(scenario, out_dir=args.out, record_every=args.every, check=args.check, seed=args.seed,
                               threads=args.threads, keep_signals=_PROCESS)
     if args.out:
-        print(f"\nwrote {args.out}/steps.jsonl, steps.csv, summary.json and weights/", file=sys.stderr)
+        weights = "" if scenario.surface else " and weights/"
+        print(f"\nwrote {args.out}/steps.jsonl, steps.csv, summary.json{weights}", file=sys.stderr)
     return 1 if any(not r.passed for r in results) else 0
 
 

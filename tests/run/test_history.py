@@ -25,7 +25,7 @@ LIMIT = 64
 
 @pytest.fixture
 def small_limit(monkeypatch):
-    monkeypatch.setattr(history_module, "default_limit", lambda layers: LIMIT)
+    monkeypatch.setattr(history_module, "default_limit", lambda layers, fields=None: LIMIT)
 
 
 def _tiny(steps: int, *extra: str):
@@ -86,7 +86,7 @@ def _per_step_claims(layers: int):
     """(metric, layer, at, threshold) of every per-step metric at every `at`."""
     ats = ("start", "end", "min", "max", "mean", 0, 777, 2999, None)
     for name, m in METRICS.items():
-        if m.kind == "run":
+        if m.kind == "run" or m.applies == "surface":
             continue
         for layer in (("mean", "min", "max", 0, -1, layers - 2) if m.layered else (None,)):
             for at in ats:
@@ -129,7 +129,7 @@ def test_a_scenarios_claims_are_tracked_and_judged_alike(small_limit, monkeypatc
     thin = ScenarioRun(sc, threads=1)
     thin.advance(2000)
     assert all(r.history.thinned for r in thin.runs)
-    monkeypatch.setattr(history_module, "default_limit", lambda layers: 10 ** 6)
+    monkeypatch.setattr(history_module, "default_limit", lambda layers, fields=None: 10 ** 6)
     whole = ScenarioRun(sc, threads=1)
     whole.advance(2000)
     assert not any(r.history.thinned for r in whole.runs)

@@ -96,7 +96,7 @@ class Driver:
         """What the first step does, for the status line while it runs."""
         from tuisim.core import engine_text
 
-        return engine_text(self.engine_cached)
+        return engine_text(self.engine_cached, self.scenario.surface)
 
     # ---------------------------------------------------------------- UI side
     @property

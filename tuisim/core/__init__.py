@@ -35,14 +35,15 @@ def engine_cached(dtype: str = "float64") -> bool | None:
     return in_disk_cache(train_steps, dtype)
 
 
-def engine_text(cached: bool | None) -> str:
-    """What the first step does, from `engine_cached`: the app's status line and
-    `tuisim run` say it while it runs."""
+def engine_text(cached: bool | None, surface: bool = False) -> str:
+    """What the first step does, from `engine_cached` (or, for points on a surface,
+    `surface.surface_cached`): the app's status line and `tuisim run` say it while it runs."""
+    what, secs = ("the path step", 2) if surface else ("the engine", 30)
     if cached is False:
-        return "compiling the engine (first run only: about 30 s)"
+        return f"compiling {what} (first run only: about {secs} s)"
     if cached:
-        return "loading the engine"
-    return "loading the engine (compiling it, the first time: about 30 s)"
+        return f"loading {what}"
+    return f"loading {what} (compiling it, the first time: about {secs} s)"
 
 
 def warm_up(dtype: str = "float64") -> float:

@@ -227,17 +227,21 @@ class Descent:
 # ---------------------------------------------------------------- path metrics, per step
 
 
-def path_length(update) -> np.ndarray:
-    """The length travelled by the end of each step (the cumulative sum of |update|)."""
-    return np.cumsum(np.hypot(update[:, 0], update[:, 1]))
+def path_length(update, start: float = 0.0) -> np.ndarray:
+    """The length travelled by the end of each step (the cumulative sum of |update|),
+    after `start` travelled before the first."""
+    steps = np.hypot(update[:, 0], update[:, 1])
+    return np.cumsum(np.concatenate([[start], steps]))[1:]  # summed in order: the same split into calls or not
 
 
-def oscillation(update, axis: int) -> np.ndarray:
+def oscillation(update, axis: int, last: float = 0.0, count: int = 0) -> np.ndarray:
     """The number of sign changes of coordinate `axis` of the updates, by the end of each
-    step (a zero update neither changes the sign nor resets it)."""
+    step (a zero update neither changes the sign nor resets it); `last` the sign of the
+    last nonzero update before the first and `count` the changes by then (to carry the
+    count across calls)."""
     d = np.sign(np.asarray(update)[:, axis])
     out = np.zeros(d.shape[0], dtype=np.int64)
-    last, n = 0.0, 0
+    n = count
     for k, s in enumerate(d):
         if s != 0:
             if last != 0 and s != last:
@@ -251,3 +255,19 @@ def steps_to_minimum(surface: Surface, position, eps: float) -> float:
     """The first step whose starting point is within `eps` of a minimum; inf if none."""
     hit = np.flatnonzero(surface.distance_to_minimum(position) <= eps)
     return float(hit[0]) if hit.size else math.inf
+
+
+def surface_cached() -> bool | None:
+    """Whether the compiled path step is in Numba's disk cache (see tuisim.core.engine_cached)."""
+    from ._jit import in_disk_cache
+
+    return in_disk_cache(descend_steps, "float64", arg=1)  # its second argument, the parameters, is an array
+
+
+def warm_up_surface() -> float:
+    """Compile (the first time: about 2 s) or load the path step; returns the seconds it took."""
+    import time
+
+    t0 = time.perf_counter()
+    Descent(Surface("quadratic"), (1.0, 1.0)).run(1)
+    return time.perf_counter() - t0

@@ -11,7 +11,7 @@ from tuisim.scenario.metrics import METRICS
 
 from .compare import compare as _compare
 from .compare import fmt as _fmt
-from .tracking import Tracker, track_key
+from .tracking import FIRST_BELOW, Tracker, track_key
 from .variant_run import DIVERGED, VariantRun
 
 
@@ -76,7 +76,7 @@ def metric_value(run: VariantRun, metric: str, layer=None, at=None, threshold=No
         return run.status == DIVERGED
     if metric == "diverged_at":
         return float(run.diverged_at) if run.diverged_at is not None else math.inf
-    if metric == "steps_to_loss":
+    if metric in FIRST_BELOW:
         return _tracked(run, metric, None, None, threshold)
     if metric == "cond":
         return _cond(run, at or "end")
@@ -107,7 +107,7 @@ def _one_seed(expect, runs: dict, k: int) -> float | bool:
 def value_tracks(metric: str, layer=None, at=None, threshold=None) -> list[tuple]:
     """What a run must track (`VariantRun(track=...)`) for metric_value(run, metric, layer,
     at, threshold) to stay exact however long the run: nothing for whole-run metrics."""
-    if metric == "steps_to_loss":
+    if metric in FIRST_BELOW:
         return [(metric, None, None, threshold)]
     info = METRICS.get(metric)
     return [(metric, layer, at, None)] if info is not None and info.kind != "run" else []
@@ -187,7 +187,7 @@ def _describe(e) -> str:
     if e.layer is not None and METRICS[e.metric].layered:
         s += f"[layer {e.layer}]"
     if e.threshold is not None:
-        s += f"(<= {_fmt(e.threshold)})"
+        s += f"(within {_fmt(e.threshold)})" if e.metric == "steps_to_minimum" else f"(<= {_fmt(e.threshold)})"
     if e.at is not None:
         s += f" at {e.at}"
     return s

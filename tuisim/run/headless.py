@@ -126,6 +126,8 @@ class Progress:
         last = ""
         if losses:
             what = "batch loss" if len(losses) == 1 else "median batch loss"
+            if self.session.surface:
+                what = "loss" if len(losses) == 1 else "median loss"
             last = f"{what} {float(np.median(losses)):.4g}"
         return f"{group.label:<{self.width}} [{bar}] {step} {state:<10} {last}"
 
@@ -152,30 +154,35 @@ class Progress:
 COLUMNS = (("train_loss", "train loss (eval)", "g"), ("train_accuracy", "train acc", "pct"),
            ("test_loss", "test loss", "g"), ("test_accuracy", "test acc", "pct"),
            ("grad_norm_first", "|dW| first", "g"), ("grad_norm_last", "|dW| last", "g"))
+# points on a surface: where each one stopped (its loss, distance to the nearest minimum),
+# the length of its path and the sign changes of its steep coordinate's updates
+PATH_COLUMNS = (("loss", "loss", "g"), ("distance_to_minimum", "to minimum", "g"), ("path_length", "path length", "g"),
+                ("oscillation", "oscillations", "int"))
 
 
 def summary_table(session: ScenarioRun) -> str:
     """A row per variant: its final numbers (evaluated on the whole train and test sets);
     with several seeds, the median, and beneath it the [min, max] across the seeds."""
     several = len(session.seeds) > 1
-    fmt = {"g": _g, "pct": _pct}
-    head = ("variant", "seeds" if several else "status", "steps") + tuple(c[1] for c in COLUMNS) + ("time",)
+    fmt = {"g": _g, "pct": _pct, "int": _int}
+    columns = PATH_COLUMNS if session.surface else COLUMNS
+    head = ("variant", "seeds" if several else "status", "steps") + tuple(c[1] for c in columns) + ("time",)
     rows = [head]
     for g in session.groups:
         s = g.summary()
         if not several:
             r = s["runs"][0]
             status = r["status"] if not r["diverged"] else f"diverged@{r['diverged_at']}"
-            rows.append((g.label, status, str(r["steps"])) + tuple(fmt[f](r[k]) for k, _, f in COLUMNS)
+            rows.append((g.label, status, str(r["steps"])) + tuple(fmt[f](r[k]) for k, _, f in columns)
                         + (f"{r['wall_time']:.1f}s",))
             continue
         div = s["diverged_seeds"]
         status = f"{len(g.runs)}" + (f", {len(div)} diverged ({', '.join(map(str, div))})" if div else "")
-        med = {k: (s[k]["median"] if s[k] else None) for k, _, _ in COLUMNS}
+        med = {k: (s[k]["median"] if s[k] else None) for k, _, _ in columns}
         steps = s["steps"]
         rows.append((g.label, status, str(int(steps["median"])) if steps else "-")
-                    + tuple(fmt[f](med[k]) for k, _, f in COLUMNS) + (f"{s['wall_time']['median']:.1f}s",))
-        rows.append(("", "", "") + tuple(_range(s[k], fmt[f]) for k, _, f in COLUMNS) + ("",))
+                    + tuple(fmt[f](med[k]) for k, _, f in columns) + (f"{s['wall_time']['median']:.1f}s",))
+        rows.append(("", "", "") + tuple(_range(s[k], fmt[f]) for k, _, f in columns) + ("",))
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
     out = []
     for k, row in enumerate(rows):
@@ -183,7 +190,8 @@ def summary_table(session: ScenarioRun) -> str:
                              enumerate(zip(row, widths))).rstrip())
         if k == 0:
             out.append("  ".join("-" * w for w in widths))
-    whole = "train and test: the whole sets, evaluated at the end; \"batch loss\" in the progress: the last batch"
+    whole = ("where each point stopped, after its last step" if session.surface else
+             "train and test: the whole sets, evaluated at the end; \"batch loss\" in the progress: the last batch")
     if several:
         out.append(f"(each variant at seeds {session.seeds[0]}-{session.seeds[-1]}: the median, and beneath it "
                    f"[min, max]; {whole})")
@@ -196,6 +204,12 @@ def _g(v) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
     return f"{v:.3g}" if abs(v) < 1e-3 or abs(v) >= 1e4 else f"{v:.4f}"
+
+
+def _int(v) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    return f"{v:.0f}" if float(v).is_integer() else f"{v:.1f}"
 
 
 def _pct(v) -> str:
@@ -253,16 +267,12 @@ def run_headless(scenario, *, out_dir=None, record_every: int = 1, check: bool =
         signals.release()
         if not quiet:
             err = stderr or sys.stderr
-            from tuisim.core import engine_text
-
-            print(f"{engine_text(session.engine_cached())}...", file=err, flush=True)
-        from tuisim.core import warm_up
+            print(f"{session.engine_text()}...", file=err, flush=True)
 
         if not quiet and len(session.seeds) > 1:
             print(f"{len(session.groups)} variants x {len(session.seeds)} seeds ({session.seeds[0]}-"
                   f"{session.seeds[-1]}) on {min(session.threads, len(session.runs))} threads", file=err, flush=True)
-        for dtype in session.dtypes:
-            warm_up(dtype)  # so that no variant's time includes the compilation
+        session.warm_up()  # so that no variant's time includes the compilation
         t0 = time.perf_counter()
         if progress is not None:
             progress.update(force=True)

@@ -40,12 +40,37 @@ if TYPE_CHECKING:
 SCALAR_FIELDS = ("step", "loss", "accuracy", "test_loss", "test_accuracy", "lr", "grad_total_norm", "diverged")
 BUDGET = 4 << 20  # bytes of records a history keeps at most (about)
 MIN_RECORDS, MAX_RECORDS = 1024, 4096
+INTEGER_FIELDS = ("step", "oscillation")  # written as integers
+BOOL_FIELDS = ("diverged",)
 
 
-def default_limit(layers: int) -> int:
+@dataclass(frozen=True)
+class Fields:
+    """The columns of a history: `scalars` (one number per record) and `vectors` (a row
+    of `layers` numbers per record, read from a trace's attribute of the same name);
+    `names` gives a vector's CSV column names (default: name_0, name_1, ...)."""
+
+    scalars: tuple[str, ...]
+    vectors: tuple[str, ...]
+    names: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def csv_columns(self, layers: int) -> list[str]:
+        named = dict(self.names)
+        return [c for f in self.vectors for c in named.get(f, tuple(f"{f}_{i}" for i in range(layers)))]
+
+
+NETWORK_FIELDS = Fields(SCALAR_FIELDS, LAYER_FIELDS)
+# a point on a surface (tuisim.run.surface_run): `position` [x, y] where the step started,
+# `update` [dx, dy] the change it made
+PATH_FIELDS = Fields(("step", "loss", "grad_norm", "lr", "diverged", "distance_to_minimum", "path_length",
+                      "oscillation", "update_norm"), ("position", "update"),
+                     (("position", ("x", "y")), ("update", ("update_x", "update_y"))))
+
+
+def default_limit(layers: int, fields: Fields = NETWORK_FIELDS) -> int:
     """How many records a history of `layers` per-layer columns keeps: what fits in
     BUDGET, within [MIN_RECORDS, MAX_RECORDS]."""
-    per_record = 8 * (len(SCALAR_FIELDS) + 1 + len(LAYER_FIELDS) * layers)
+    per_record = 8 * (len(fields.scalars) + 1 + len(fields.vectors) * layers)
     return int(min(MAX_RECORDS, max(MIN_RECORDS, BUDGET // per_record)))
 
 
@@ -70,26 +95,29 @@ class HistoryView:
 
     def record(self, i: int) -> dict:
         """Record i as a JSON-ready dict (NaN and inf become None)."""
-        d = {f: float(self.scalars[f][i]) for f in SCALAR_FIELDS}
-        d["step"] = int(d["step"])
-        d["diverged"] = bool(d["diverged"])
-        for f in LAYER_FIELDS:
-            d[f] = self.per_layer[f][i].tolist()
+        d = {}
+        for f, a in self.scalars.items():
+            v = float(a[i])
+            d[f] = bool(v) if f in BOOL_FIELDS else int(v) if f in INTEGER_FIELDS and math.isfinite(v) else v
+        for f, a in self.per_layer.items():
+            d[f] = a[i].tolist()
         return clean(d)
 
 
 class History:
-    def __init__(self, layers: int, capacity: int = 256, histogram_bins: int = 0, limit: int | None = None):
+    def __init__(self, layers: int, capacity: int = 256, histogram_bins: int = 0, limit: int | None = None,
+                 fields: Fields = NETWORK_FIELDS):
         self.layers = layers
-        self.limit = max(16, limit if limit is not None else default_limit(layers))
+        self.fields = fields
+        self.limit = max(16, limit if limit is not None else default_limit(layers, fields))
         self.width = 1  # thinned records are one per `width` steps
         self.total = 0  # records ever appended
         self.thinned = False  # whether any record was let go
         self.hold: int | None = None  # records from this index (of `total`) on are kept: a writer's cursor
         self.trackers: dict = {}  # key -> Tracker, fed every record (tuisim.run.tracking)
         cap = max(16, min(capacity, self.limit))
-        self._view = HistoryView(0, {f: np.full(cap, np.nan) for f in SCALAR_FIELDS},
-                                 {f: np.full((cap, layers), np.nan) for f in LAYER_FIELDS},
+        self._view = HistoryView(0, {f: np.full(cap, np.nan) for f in fields.scalars},
+                                 {f: np.full((cap, layers), np.nan) for f in fields.vectors},
                                  np.zeros(cap, dtype=np.int64), layers)
         self.histogram_bins = histogram_bins
         # the latest histograms only (they are large): (layers, bins), and the count of
@@ -147,21 +175,18 @@ class History:
             v = self._view = thinned
         i, j = v.n, v.n + k
         sc = v.scalars
-        for f in ("step", "loss", "accuracy", "lr", "grad_total_norm"):
+        for f in self.fields.scalars:
             sc[f][i:j] = getattr(trace, f)[rows]
-        sc["diverged"][i:j] = trace.diverged[rows]
-        sc["test_loss"][i:j] = trace.test_loss[rows]
-        sc["test_accuracy"][i:j] = trace.test_accuracy[rows]
         if test is not None and rows[0] == 0:
             sc["test_loss"][i], sc["test_accuracy"][i] = test
-        for f in LAYER_FIELDS:
+        for f in self.fields.vectors:
             v.per_layer[f][i:j] = getattr(trace, f)[rows]
         v.index[i:j] = np.arange(self.total, self.total + k)
         new = HistoryView(j - i, {f: a[i:j] for f, a in sc.items()}, {f: a[i:j] for f, a in v.per_layer.items()},
                           v.index[i:j], self.layers)
         for t in self.trackers.values():
             t.update(new)
-        if trace.act_hist is not None and rows[-1] == len(trace) - 1:
+        if getattr(trace, "act_hist", None) is not None and rows[-1] == len(trace) - 1:
             self.act_hist, self.act_zero = trace.act_hist, trace.act_zero
             self.grad_hist, self.grad_zero = trace.grad_hist, trace.grad_zero
             self.hist_step = int(trace.step[-1])
@@ -203,7 +228,7 @@ class History:
         if fixed <= 1:
             return None
         steps = v.scalars["step"][:fixed].astype(np.int64)
-        tested = ~np.isnan(v.scalars["test_loss"][:fixed])
+        tested = ~np.isnan(v.scalars["test_loss"][:fixed]) if "test_loss" in v.scalars else np.zeros(fixed, bool)
         width = self.width
         while True:
             keep = bucket_choice(steps, tested, width)

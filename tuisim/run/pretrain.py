@@ -71,6 +71,9 @@ def follow(runs, should_stop: Callable[[], bool] | None = None,
     it stops once should_stop() is true; `redraw()` is called after each update, from the
     thread that pretrains."""
     for run in runs:
+        if run.variant.pretrain is None:
+            continue
+
         def on_progress(p: Progress, run=run) -> None:
             run.pretrain_status = str(p)
             if redraw is not None:

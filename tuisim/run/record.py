@@ -18,12 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tuisim.core.registry import LAYER_FIELDS
 from tuisim.core.weights import SUFFIX, save
 
-from .history import SCALAR_FIELDS, clean
+from .history import clean
 
-SCALARS = [f for f in SCALAR_FIELDS if f != "step"]
 WEIGHTS = "weights"  # the folder of the weights files, in the run's folder
 
 
@@ -33,7 +31,9 @@ class RunWriter:
         self.dir = Path(out_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.session = session
-        self.layers = max(r.net.depth + 1 for r in session.runs)
+        self.layers = max(r.history.layers for r in session.runs)
+        self.fields = session.runs[0].history.fields  # a network's columns, or a point's on a surface
+        self.scalars = [f for f in self.fields.scalars if f != "step"]
         self._cursor = [0] * len(session.runs)  # per run: the first record (of all ever made) not yet written
         self._weights: list[dict] | None = None  # the weights files, once written
         for run in session.runs:
@@ -41,8 +41,7 @@ class RunWriter:
         self._jsonl = open(self.dir / "steps.jsonl", "w", encoding="utf-8")
         self._csv_file = open(self.dir / "steps.csv", "w", encoding="utf-8", newline="")
         self._csv = csv.writer(self._csv_file)
-        self._csv.writerow(["variant", "seed", "step"] + SCALARS
-                           + [f"{f}_{i}" for f in LAYER_FIELDS for i in range(self.layers)])
+        self._csv.writerow(["variant", "seed", "step"] + self.scalars + self.fields.csv_columns(self.layers))
 
     def flush(self) -> None:
         """Write every record made since the last flush. Idempotent per record: a
@@ -61,8 +60,8 @@ class RunWriter:
                 if steps[i] % self.every == 0 or last:
                     rec = view.record(i)
                     line = json.dumps({"variant": run.label, "seed": run.seed, **rec}) + "\n"
-                    row = [run.label, run.seed, rec["step"]] + [_cell(rec[f]) for f in SCALARS]
-                    for f in LAYER_FIELDS:
+                    row = [run.label, run.seed, rec["step"]] + [_cell(rec[f]) for f in self.scalars]
+                    for f in self.fields.vectors:
                         vals = rec[f]
                         row += [_cell(v) for v in vals] + [""] * (self.layers - len(vals))
                     self._jsonl.write(line)
@@ -81,7 +80,7 @@ class RunWriter:
             self._jsonl.close()
             self._csv_file.close()
         if self._weights is None:
-            self._weights = self.write_weights()
+            self._weights = self.write_weights() if not self.session.surface else []
         tmp = self.dir / "summary.json.tmp"
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(clean(dict(summary, weights=self._weights)), f, indent=2)

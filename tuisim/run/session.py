@@ -19,6 +19,7 @@ from tuisim.data import load_dataset
 
 from .checks import CheckResult, check_expect, claim_tracks
 from .cores import available_cores
+from .surface_run import SurfaceRun
 from .variant_run import DIVERGED, VariantRun
 
 CHUNK_SECONDS = 0.02  # a worker thread's compiled call: long enough to amortise Python, short enough to stop
@@ -54,7 +55,7 @@ class VariantGroup:
         seeds (the median of the finite values; a seed without one is left out)."""
         per_seed = [dict(r.summary(), seed=r.seed) for r in self.runs]
         out: dict = {"variant": self.label, "seeds": self.seeds, "diverged_seeds": self.diverged_seeds}
-        for key in SPREAD_KEYS:
+        for key in (PATH_SPREAD_KEYS if isinstance(self.runs[0], SurfaceRun) else SPREAD_KEYS):
             vals = np.array([s[key] for s in per_seed if s[key] is not None], dtype=float)
             vals = vals[np.isfinite(vals)]
             out[key] = {"median": float(np.median(vals)), "min": float(vals.min()), "max": float(vals.max())} \
@@ -66,6 +67,7 @@ class VariantGroup:
 # the numbers of a run's summary given across seeds as a median and a range
 SPREAD_KEYS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "last_batch_loss", "grad_norm_first",
                "grad_norm_last", "steps", "wall_time")
+PATH_SPREAD_KEYS = ("loss", "distance_to_minimum", "path_length", "oscillation", "steps", "wall_time")
 
 
 class ScenarioRun:
@@ -88,6 +90,11 @@ class ScenarioRun:
         for v in scenario.variants:
             group = VariantGroup(v.label, v)
             for s in self.seeds:
+                if v.surface is not None:  # a point on a 2-D surface, not a network
+                    run = SurfaceRun(scenario, v, seed=s, steps=steps, track=track)
+                    group.runs.append(run)
+                    self.runs.append(run)
+                    continue
                 key = (repr(sorted(v.data.items())), s)
                 if key not in datasets:  # variants on the same data share one copy per seed
                     datasets[key] = load_dataset(v.data, s, scenario.base_dir)
@@ -107,18 +114,43 @@ class ScenarioRun:
         return {g.label: g for g in self.groups}
 
     @property
+    def surface(self) -> bool:
+        """Whether the runs are points on a 2-D surface (tuisim.run.surface_run)."""
+        return bool(self.runs) and isinstance(self.runs[0], SurfaceRun)
+
+    @property
     def dtypes(self) -> list[str]:
-        return sorted({r.net.config["dtype"] for r in self.runs})
+        """The dtypes of the networks' compiled engine (none for points on a surface)."""
+        return sorted({r.net.config["dtype"] for r in self.runs if not isinstance(r, SurfaceRun)})
 
     def engine_cached(self) -> bool | None:
         """Whether the compiled step of every dtype the runs use is in Numba's disk cache,
         so the first step loads it instead of compiling it (None: cannot tell)."""
         from tuisim.core import engine_cached
+        from tuisim.core.surface import surface_cached
 
-        found = [engine_cached(d) for d in self.dtypes]
+        found = [engine_cached(d) for d in self.dtypes] if not self.surface else [surface_cached()]
         if False in found:
             return False
         return None if None in found else True
+
+    def engine_text(self) -> str:
+        """What the first step does: load or compile the compiled code the runs need."""
+        from tuisim.core import engine_text
+
+        return engine_text(self.engine_cached(), self.surface)
+
+    def warm_up(self) -> None:
+        """Load (or compile) the compiled code the runs need, so that no run's time includes it."""
+        if self.surface:
+            from tuisim.core.surface import warm_up_surface
+
+            warm_up_surface()
+            return
+        from tuisim.core import warm_up
+
+        for dtype in self.dtypes:
+            warm_up(dtype)
 
     def advance(self, chunk: int = 10) -> int:
         """`chunk` more steps of every unfinished run, one after another in this thread."""

@@ -19,6 +19,10 @@ import numpy as np
 # "max" over layers leave the output layer out
 HIDDEN_ONLY = ("act_mean", "act_std", "saturated", "dead")
 RATIOS = {"grad_norm_ratio": "grad_norm", "delta_norm_ratio": "delta_norm", "update_ratio_ratio": "update_ratio"}
+# a point on a surface: coordinates of its two-column records
+COORDINATES = {"x": ("position", 0), "y": ("position", 1), "update_x": ("update", 0), "update_y": ("update", 1)}
+# run metrics read as the first step whose column is at or below a threshold
+FIRST_BELOW = {"steps_to_loss": "loss", "steps_to_minimum": "distance_to_minimum"}
 
 
 def per_step_values(column, metric: str, layer) -> np.ndarray:
@@ -28,6 +32,9 @@ def per_step_values(column, metric: str, layer) -> np.ndarray:
         col = column(RATIOS[metric])
         with np.errstate(divide="ignore", invalid="ignore"):
             return col[:, 0] / col[:, -1]
+    if metric in COORDINATES:
+        name, i = COORDINATES[metric]
+        return column(name)[:, i]
     if metric == "act_std_ratio":
         col = column("act_std")
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -50,9 +57,9 @@ def first_step_below(loss: np.ndarray, steps: np.ndarray, threshold: float) -> f
 
 
 def track_key(metric: str, layer=None, at=None, threshold=None) -> tuple:
-    """What identifies a tracked value: steps_to_loss by its threshold, any other metric
-    by its layer and `at`."""
-    if metric == "steps_to_loss":
+    """What identifies a tracked value: steps_to_loss (steps_to_minimum) by its
+    threshold, any other metric by its layer and `at`."""
+    if metric in FIRST_BELOW:
         return (metric, None, None, float(threshold))
     return (metric, layer, at, None)
 
@@ -65,14 +72,14 @@ class Tracker:
         self.key = track_key(metric, layer, at, threshold)
         self.metric, self.layer, self.at = metric, layer, at
         self.threshold = threshold
-        self.value = math.inf if metric == "steps_to_loss" else math.nan
+        self.value = math.inf if metric in FIRST_BELOW else math.nan
         self._sum = ExactSum()  # for the mean
 
     def update(self, view) -> None:
         steps = view.steps()
-        if self.metric == "steps_to_loss":
+        if self.metric in FIRST_BELOW:
             if self.value == math.inf:
-                self.value = first_step_below(view.column("loss"), steps, self.threshold)
+                self.value = first_step_below(view.column(FIRST_BELOW[self.metric]), steps, self.threshold)
             return
         values = per_step_values(view.column, self.metric, self.layer)
         ok = ~np.isnan(values)

@@ -25,8 +25,17 @@ def _unknown_variant(label: str, variants: dict[str, Resolved]) -> str:
     return f"unknown variant {label!r}{hint}; the variants: {_labels(variants)}"
 
 
+THRESHOLDS = {"steps_to_loss": "the training loss to reach",
+              "steps_to_minimum": "the distance to a minimum that counts as reaching it (eps)"}
+
+
 def _names(kind: str) -> str:
-    return ", ".join(n for n, m in METRICS.items() if (m.layered if kind == "layered" else m.kind == kind))
+    return ", ".join(n for n, m in METRICS.items() if (m.layered if kind == "layered" else m.kind == kind)
+                     and m.applies != "surface")
+
+
+def _surface_names() -> str:
+    return ", ".join(n for n, m in METRICS.items() if m.applies != "network")
 
 
 def read_expects(report: Report, raw_list: list[dict], variants: dict[str, Resolved], steps: int | None,
@@ -73,11 +82,22 @@ def _read(report: Report, path: tuple, raw: dict, variants: dict[str, Resolved],
             problem("metric", f"missing: what to measure, {EXPECT_PARAMS['metric'].allowed()}")
         return None
     m = METRICS[name]
+    surface = any(r.variant.surface is not None for r in variants.values())
+    if surface and m.applies == "network":
+        problem("metric", f"{name} measures a network; a point on a [surface] has: {_surface_names()}")
+        return None
+    if not surface and m.applies == "surface":
+        problem("metric", f"{name} measures a point on a [surface], and this scenario trains networks (add a "
+                          f"[surface] table for optimizer paths)")
+        return None
+    layered = m.layered and not surface  # a surface's gradient norm has no layers
     layer = values.get("layer")
-    if "layer" in values and not m.layered:
+    if "layer" in values and surface and m.layered:
+        problem("layer", f"a point on a [surface] has no layers: leave layer out ({name} is one number per step)")
+    elif "layer" in values and not m.layered:
         problem("layer", f"applies only to per-layer metrics ({_names('layered')}); {name} is a "
                          f"{'per-run' if m.kind == 'run' else 'per-step'} number")
-    elif m.layered and layer is None and "layer" not in bad:
+    elif layered and layer is None and "layer" not in bad:
         layer = "mean"
     at = values.get("at")
     if "at" in values:
@@ -88,10 +108,12 @@ def _read(report: Report, path: tuple, raw: dict, variants: dict[str, Resolved],
     if "relative_at" in values:
         relative_at = _check_at(problem, "relative_at", relative_at, m, steps)
     threshold = values.get("threshold")
-    if name == "steps_to_loss" and threshold is None and "threshold" not in bad:
-        problem("threshold", "steps_to_loss needs a threshold: the training loss to reach")
-    if name != "steps_to_loss" and "threshold" in values:
-        problem("threshold", f"applies only to steps_to_loss, not {name}")
+    if name in THRESHOLDS and threshold is None and "threshold" not in bad:
+        problem("threshold", f"{name} needs a threshold: {THRESHOLDS[name]}")
+    if name not in THRESHOLDS and "threshold" in values:
+        problem("threshold", f"applies only to {' and '.join(THRESHOLDS)}, not {name}")
+    if name == "steps_to_minimum" and threshold is not None and threshold <= 0:
+        problem("threshold", f"steps_to_minimum needs a distance > 0, not {threshold:g}")
 
     # the comparison
     given = [c for c in COMPARISONS if c in raw]
@@ -122,6 +144,9 @@ def _read(report: Report, path: tuple, raw: dict, variants: dict[str, Resolved],
                               f"{r.variant.data['name']} (regression)")
         if m.test and r.info is not None and r.info.n_test == 0:
             problem("metric", f"{name} needs a test split; variant {lab!r} has test_fraction = 0")
+        if m.minimum and r.surface is not None and r.surface["name"] == "saddle":
+            problem("metric", f"{name} needs a minimum, and the saddle has none (it is unbounded below): measure "
+                              f"loss, x, y or steps_to_loss instead")
         if isinstance(layer, int) and m.layered and r.depth is not None:
             n = r.depth + 1
             if not -n <= layer < n:

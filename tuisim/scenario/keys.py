@@ -15,6 +15,7 @@ from typing import Any
 
 from tuisim.core import registry
 from tuisim.core.params import MODEL_PARAMS, OPTIMIZER_PARAMS, Param
+from tuisim.core.surface_spec import SADDLE_KINDS, SURFACES
 from tuisim.data.keys import DATA_PARAMS, Key, found
 
 from .metrics import AT_NAMES, LAYER_NAMES, METRICS, RELATIVE_AT_NAMES
@@ -108,6 +109,17 @@ def _equals(key: Key, value: Any) -> bool | float:
     return _number(key, value)
 
 
+def _point(key: Key, value: Any) -> tuple[float, float]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise ValueError(f"{key.name} must be {key.allowed()}, not {found(value)}")
+    out = []
+    for i, v in enumerate(value):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ValueError(f"{key.name}[{i}] must be a finite number, not {found(v)}")
+        out.append(float(v))
+    return out[0], out[1]
+
+
 def _table(*params: Param) -> dict[str, Param]:
     return {p.name: p for p in params}
 
@@ -132,6 +144,7 @@ TABLES = {
     "variant": "runs compared side by side, each the base tables plus overrides (an array of tables)",
     "expect": "claims checked by `tuisim run --check` and the test suite (an array of tables)",
     "sweep": "a map: axes over any keys, the measure each cell shows, claims about the map (`tuisim sweep`)",
+    "surface": "instead of a network and data: a point [x, y] trained on a 2-D test function (optimizer paths)",
 }
 ARRAY_TABLES = ("variant", "expect")
 
@@ -145,6 +158,32 @@ RUN_PARAMS: dict[str, Param] = _table(
 )
 
 TRAIN_PARAMS: dict[str, Param] = {**OPTIMIZER_PARAMS, **RUN_PARAMS}
+# what a [train] table holds in a scenario with a [surface]: the optimizer alone (a point has
+# no batches, no test split, and its loss is the surface)
+SURFACE_TRAIN_PARAMS: dict[str, Param] = {k: p for k, p in OPTIMIZER_PARAMS.items() if k != "loss"}
+NOT_SURFACE_TRAIN_KEYS = {
+    **{k: f"{k} does not apply to a [surface]: a point has no batches or test split (every step takes the "
+          f"surface's gradient, plus [surface] noise)" for k in RUN_PARAMS},
+    "loss": "loss does not apply to a [surface]: the loss is the surface's value",
+}
+
+SURFACE_PARAMS: dict[str, Param] = _table(
+    Key("name", "name", None, "the test function: " + ", ".join(SURFACES) + " (see the table of surfaces)",
+        choices=SURFACES, required=True, noun="surface"),
+    Key("start", "point", None, "the starting point [x, y]", words="a pair [x, y] of finite numbers",
+        checker=_point, none_ok=True, default_doc="the surface's classic start (the table of surfaces)"),
+    Param("noise", "float", 0.0, "standard deviation of Gaussian noise added to each gradient coordinate, drawn "
+          "from the seed: a stochastic gradient (SGD) instead of the exact one (batch GD)", lo=0),
+    Param("a", "float", None, "rosenbrock: the minimum's x (default 1); quadratic: the curvature along x "
+          "(default 1, > 0)", none_ok=True),
+    Param("b", "float", None, "rosenbrock: the valley's steepness (default 100); quadratic: the curvature along "
+          "y (default 1)", lo=0, lo_open=True, none_ok=True),
+    Param("condition", "float", None, "ravine: the curvature across (y) over that along (x) (default 10)", lo=0,
+          lo_open=True, none_ok=True),
+    Key("kind", "name", None, "saddle: \"quadratic\" (x^2 - y^2, the default) or \"monkey\" (x^3 - 3xy^2)",
+        choices={k: k for k in SADDLE_KINDS}, none_ok=True, noun="saddle kind"),
+)
+SURFACE_SHAPE_KEYS = ("a", "b", "condition", "kind")  # the parameters of the surfaces (which apply: SURFACES)
 
 PRETRAIN_PARAMS: dict[str, Param] = _table(
     Param("steps_per_layer", "int", 300, "autoencoder training steps per hidden layer (0: no pretraining)",
@@ -180,7 +219,8 @@ EXPECT_PARAMS: dict[str, Param] = _table(
         "\"max\" / \"mean\" over the run; cond: \"start\" or \"end\"",
         words='a step number >= 0, or "start", "end", "min", "max" or "mean"', checker=_step_or(AT_NAMES),
         none_ok=True, default_doc='`"end"` (per-step metrics and cond)'),
-    Param("threshold", "float", None, "steps_to_loss: the training loss to reach", none_ok=True),
+    Param("threshold", "float", None, "steps_to_loss: the training loss to reach; steps_to_minimum: the distance "
+          "to a minimum that counts as there (eps)", none_ok=True),
     Key("relative_to", "text", None, "another variant's label: divide by its value of the same metric",
         none_ok=True),
     Key("relative_at", "at", None, "a step, \"start\" or \"end\": divide by the value at that step (of this "
@@ -214,7 +254,7 @@ def elsewhere(table: str, params: dict[str, Param]) -> dict[str, str]:
     """Keys of the other tables that are not keys of `table` (whose keys are `params`),
     each with a hint where it belongs: {"lr": "lr is a [train] key", ...}."""
     homes = (("top", TOP_PARAMS), ("model", MODEL_PARAMS), ("train", TRAIN_PARAMS), ("pretrain", PRETRAIN_PARAMS),
-             ("data", DATA_PARAMS))
+             ("data", DATA_PARAMS), ("surface", SURFACE_PARAMS))
     out: dict[str, str] = {}
     for home, keys in homes:
         for k in keys:

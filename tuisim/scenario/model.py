@@ -20,12 +20,15 @@ class Variant:
     model: dict[str, Any]  # every MODEL_PARAMS key: tuisim.Network(**model, n_in=, n_out=, seed=)
     train: dict[str, Any]  # every OPTIMIZER_PARAMS key (loss resolved) + batch_size, eval_every, shuffle
     pretrain: dict[str, Any] | None  # steps_per_layer, lr, optimizer, batch_size; None: no pretraining
-    data: dict[str, Any]  # every DATA_PARAMS key, defaults filled; path absolute (csv/npz)
+    data: dict[str, Any]  # every DATA_PARAMS key, defaults filled; path absolute (csv/npz); {} with a surface
+    # with a [surface]: {"name", "params" (every parameter of that surface), "start" (x, y), "noise"}; then
+    # model and data are {} and train holds the optimizer keys alone
+    surface: dict[str, Any] | None = None
 
     @property
     def optimizer_kwargs(self) -> dict[str, Any]:
         """tuisim.Optimizer(net, **variant.optimizer_kwargs)"""
-        return {k: self.train[k] for k in OPTIMIZER_PARAMS}
+        return {k: self.train[k] for k in OPTIMIZER_PARAMS if k in self.train}
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,11 @@ class Scenario:
     sweep: Sweep | None  # [sweep], validated (tuisim.scenario.sweep)
     source: str
     seeds: int = 1  # runs of every variant: seeds seed, seed + 1, ..., seed + seeds - 1
+
+    @property
+    def surface(self) -> bool:
+        """Whether the scenario trains points on a 2-D surface (not networks)."""
+        return bool(self.variants) and self.variants[0].surface is not None
 
     @property
     def base_dir(self) -> Path:

@@ -10,7 +10,10 @@ from typing import Any
 from tuisim.core.params import MODEL_PARAMS, OPTIMIZER_PARAMS, Param
 from tuisim.data import DATA_PARAMS, DATASETS
 
-from .keys import ARRAY_TABLES, EXPECT_PARAMS, PRETRAIN_PARAMS, RUN_PARAMS, TABLES, TOP_PARAMS, VARIANT_PARAMS
+from tuisim.core.surface_spec import SURFACES
+
+from .keys import (ARRAY_TABLES, EXPECT_PARAMS, PRETRAIN_PARAMS, RUN_PARAMS, SURFACE_PARAMS, TABLES, TOP_PARAMS,
+                   VARIANT_PARAMS)
 from .metrics import METRICS
 from .sweep_keys import AXIS_PARAMS, MEASURES, QUANTITIES, QUICK_PARAMS, SWEEP_EXPECT_PARAMS, SWEEP_PARAMS
 
@@ -92,8 +95,18 @@ def datasets_table() -> str:
     return "\n".join(rows)
 
 
+def surfaces_table() -> str:
+    rows = ["| name | formula | parameters (defaults) | minimum | default start |", "|---|---|---|---|---|"]
+    for name, spec in SURFACES.items():
+        params = ", ".join(f"`{k} = {_toml(v)}`" for k, v in spec.params.items()) or "—"
+        start = f"`{_toml(list(spec.start))}`"
+        rows.append(f"| `{name}` | {_cell(spec.formula)} | {params} | {_cell(spec.minimum)} | {start} |")
+    return "\n".join(rows)
+
+
 def metrics_table() -> str:
-    rows = ["| metric | kind | `layer` | `at` | meaning |", "|---|---|---|---|---|"]
+    rows = ["| metric | applies to | kind | `layer` | `at` | meaning |", "|---|---|---|---|---|---|"]
+    applies = {"network": "networks", "surface": "[surface]", "both": "both"}
     for name, m in METRICS.items():
         kind = {"scalar": "per step", "layer": "per layer, per step", "run": "per run"}[m.kind]
         layer = "yes" if m.layered else "—"
@@ -102,7 +115,7 @@ def metrics_table() -> str:
         else:
             at = ("a step, " if m.at_steps else "") + ", ".join(f'"{a}"' for a in m.at)
         extra = {"bool": " (true / false)", "step": " (a step; inf when never)"}.get(m.value, "")
-        rows.append(f"| `{name}` | {kind}{extra} | {layer} | {_cell(at)} | {_cell(m.doc)} |")
+        rows.append(f"| `{name}` | {applies[m.applies]} | {kind}{extra} | {layer} | {_cell(at)} | {_cell(m.doc)} |")
     return "\n".join(rows)
 
 
@@ -146,6 +159,14 @@ def format_reference_markdown() -> str:
         + "\n\nand the run's settings:\n\n" + params_table("train", RUN_PARAMS),
         "### [pretrain]\n\nOptional: greedy layer-wise autoencoder pretraining before training.\n\n"
         + params_table("pretrain", PRETRAIN_PARAMS),
+        "### [surface]\n\nInstead of `[data]`, `[model]` and `[pretrain]`: a point [x, y] trained on a 2-D test "
+        "function by the `[train]` optimizer (the engine's own update, so a path is exactly what the networks' "
+        "optimizers do), to watch its path. `[train]` then holds the optimizer keys alone (no `batch_size`, "
+        "`eval_every`, `shuffle` or `loss`); a `[[variant]]` may change `surface.start` and `surface.noise`, and "
+        "`seeds` draw different noise. The parameters `a`, `b`, `condition` and `kind` apply to the surfaces "
+        "that have them. Records: `position` [x, y] where the step started, `loss` (the surface's value "
+        "there), `grad_norm`, `update` [dx, dy], and the path's running measures (see the metrics).\n\n"
+        + params_table("surface", SURFACE_PARAMS) + "\n\nThe surfaces:\n\n" + surfaces_table(),
         "### [[variant]]\n\nOne table per run compared side by side. Each variant is the base tables with its "
         "overrides merged in (TOML dotted keys: `model.activation = \"relu\"`), checked as a whole.\n\n"
         + params_table("variant", VARIANT_PARAMS),

@@ -42,6 +42,8 @@ _LOG = {"loss", "test_loss", "grad_total_norm", "grad_norm", "delta_norm", "weig
         "grad_norm_ratio", "delta_norm_ratio", "update_ratio_ratio", "act_std_ratio", "weight_change", "cond",
         "steps_to_loss", "diverged_at"}
 for _m in METRICS.values():
+    if _m.applies == "surface":  # sweeps map networks
+        continue
     _doc = _m.doc + ("; 1 or 0, so a cell's mean is the fraction of seeds that diverged"
                      if _m.name == "diverged" else "")
     MEASURES[_m.name] = Measure(_m.name, _doc, _BETTER.get(_m.name), _m.name in _LOG, _m.classification, _m.test)

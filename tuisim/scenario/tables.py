@@ -10,7 +10,8 @@ from tuisim.core.params import MODEL_PARAMS, Param
 from tuisim.data import check_data_keys
 from tuisim.data.keys import ValueProblem, check_value, found, unknown_key_message
 
-from .keys import NOT_MODEL_KEYS, PRETRAIN_PARAMS, TRAIN_PARAMS, elsewhere
+from .keys import (NOT_MODEL_KEYS, NOT_SURFACE_TRAIN_KEYS, PRETRAIN_PARAMS, SURFACE_PARAMS, SURFACE_TRAIN_PARAMS,
+                   TRAIN_PARAMS, elsewhere)
 from .report import Report
 
 # The tables a base scenario and a variant may hold, with their keys.
@@ -19,7 +20,9 @@ SECTIONS: dict[str, dict[str, Param] | None] = {
     "train": TRAIN_PARAMS,
     "pretrain": PRETRAIN_PARAMS,
     "data": None,  # tuisim.data.check_data_keys
+    "surface": SURFACE_PARAMS,
 }
+NETWORK_ONLY = ("model", "pretrain", "data")  # the tables a [surface] scenario has no use for
 
 
 class Checked:
@@ -41,9 +44,22 @@ def table_value(report: Report, raw: Mapping, name: str, path: tuple) -> dict | 
     return None
 
 
-def check_section(report: Report, section: str, raw: Mapping[str, Any] | None, path: tuple) -> Checked:
-    """Check one [model] / [train] / [pretrain] / [data] table (or a variant's override of it)."""
+def check_section(report: Report, section: str, raw: Mapping[str, Any] | None, path: tuple,
+                  surface: bool = False) -> Checked:
+    """Check one [model] / [train] / [pretrain] / [data] / [surface] table (or a variant's
+    override of it); `surface`: in a scenario with a [surface] (which trains a point,
+    not a network: [train] holds the optimizer only, and the network's tables are refused)."""
     if raw is None:
+        return Checked()
+    what, it = (f"[{section}] does", "it") if len(path) == 1 else (f"{section}.* overrides do", "them")
+    at = path if len(path) == 1 or not raw else path + (next(iter(raw)),)  # a variant's: at its first key
+    if surface and section in NETWORK_ONLY:
+        report.add(at, f"{what} not apply with a [surface]: the scenario trains a point [x, y] on the surface, "
+                         f"not a network on data (remove {it}, or the [surface] table)")
+        return Checked()
+    if not surface and section == "surface":
+        report.add(at, "surface.* overrides need a [surface] table, which the scenario does not have: add "
+                         "[surface] (name = \"rosenbrock\", ...) to train a point instead of a network")
         return Checked()
     if section == "data":
         values, problems = check_data_keys(raw)
@@ -53,12 +69,14 @@ def check_section(report: Report, section: str, raw: Mapping[str, Any] | None, p
             if sub[0] in raw:
                 bad.add(sub[0])
         return Checked(values, bad, True)
-    params = SECTIONS[section]
+    params = SURFACE_TRAIN_PARAMS if surface and section == "train" else SECTIONS[section]
     values, bad = {}, set()
     hints = elsewhere(section, params)
+    refused = NOT_MODEL_KEYS if section == "model" else NOT_SURFACE_TRAIN_KEYS if params is SURFACE_TRAIN_PARAMS \
+        else {}
     for key, value in raw.items():
-        if section == "model" and key in NOT_MODEL_KEYS:
-            report.add(path + (key,), NOT_MODEL_KEYS[key])
+        if key in refused:
+            report.add(path + (key,), refused[key])
             continue
         if key not in params:
             report.add(path + (key,), unknown_key_message(key, params, f"[{section}]", hints))

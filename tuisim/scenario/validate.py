@@ -40,19 +40,22 @@ def validate(doc: dict[str, Any], report: Report, *, path: Path | None, name: st
         top.setdefault(key, list(p.default) if isinstance(p.default, list) else p.default)
     steps = top["steps"] if "steps" not in doc or "steps" in top else None
 
-    # the base tables, key by key
-    base = {s: check_section(report, s, table_value(report, doc, s, ()), (s,)) for s in SECTIONS}
-    data, problems = resolve_data(base["data"].values)
-    if "name" not in base["data"].bad:
-        for keys, message in problems:
-            report.add(("data", keys[0]), message)
-    if data is not None and data["path"] is not None:
-        data["path"] = str((base_dir / Path(data["path"]).expanduser()).resolve())
+    # the base tables, key by key; a [surface] trains a point instead of a network on data
+    surface = isinstance(doc.get("surface"), dict)
+    base = {s: check_section(report, s, table_value(report, doc, s, ()), (s,), surface) for s in SECTIONS}
+    data: dict | None = {}
+    if not surface:
+        data, problems = resolve_data(base["data"].values)
+        if "name" not in base["data"].bad:
+            for keys, message in problems:
+                report.add(("data", keys[0]), message)
+        if data is not None and data["path"] is not None:
+            data["path"] = str((base_dir / Path(data["path"]).expanduser()).resolve())
 
     # the variants, merged and checked as a whole
     raw_variants = _array(report, doc, "variant")
-    specs = read_variants(report, raw_variants, top.get("title"))
-    merger = Merger(report, base, base_dir, steps)
+    specs = read_variants(report, raw_variants, top.get("title"), surface)
+    merger = Merger(report, base, base_dir, steps, surface)
     resolved = [merger.resolve(spec) for spec in specs]
     by_label = {r.variant.label: r for spec, r in zip(specs, resolved) if spec.label is not None}
 
@@ -60,6 +63,10 @@ def validate(doc: dict[str, Any], report: Report, *, path: Path | None, name: st
     expects = read_expects(report, _array(report, doc, "expect"), by_label, steps)
 
     # the sweep: axes, measure and claims about the map
+    if surface and "sweep" in doc:
+        report.add(("sweep",), "a [sweep] maps networks over a grid of settings; a [surface] scenario compares its "
+                               "optimizers side by side with [[variant]]s instead (remove [sweep] or [surface])")
+        doc = {k: v for k, v in doc.items() if k != "sweep"}
     sweep = read_sweep(report, doc.get("sweep"), raw_variants, [s.label for s in specs], by_label, steps)
 
     # the memory every variant at every seed needs at once, against what this machine has

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from tuisim.core.params import MODEL_PARAMS
+from tuisim.core.surface_spec import SURFACES, param_problems
 from tuisim.data import DATA_PARAMS, DataInfo, DatasetError, describe_data, resolve_data
 
-from .keys import PRETRAIN_PARAMS, TOP_PARAMS, TRAIN_PARAMS, VARIANT_PARAMS
+from .keys import PRETRAIN_PARAMS, SURFACE_SHAPE_KEYS, SURFACE_TRAIN_PARAMS, TOP_PARAMS, TRAIN_PARAMS, VARIANT_PARAMS
 from .model import Variant
 from .report import Report
 from .tables import SECTIONS, Checked, check_keys, check_section, table_value, with_defaults
@@ -40,16 +41,19 @@ class Resolved:
     """A merged variant and what the expectations need to know about it."""
 
     variant: Variant
-    info: DataInfo | None  # None when the data could not be described
+    info: DataInfo | None  # None when the data could not be described (or with a surface)
     depth: int | None
+    surface: dict | None = None  # a [surface] scenario's variant: its surface (None if it had a problem)
 
 
-def read_variants(report: Report, raw_list: list[dict], title: str | None) -> list[VariantSpec]:
+def read_variants(report: Report, raw_list: list[dict], title: str | None, surface: bool = False
+                  ) -> list[VariantSpec]:
     """Check every [[variant]]'s own keys and labels. No [[variant]]: one implicit variant."""
     if not raw_list:
         return [VariantSpec(None, title)]
-    hints = {k: f"{k} is a [{s}] key: write {s}.{k} = ..." for s in ("data", "pretrain", "train", "model")
-             for k in (SECTIONS[s] or DATA_PARAMS)}
+    homes = ("data", "pretrain", "model", "train", "surface") if surface else \
+        ("surface", "data", "pretrain", "train", "model")  # a key of two tables: the last one's hint
+    hints = {k: f"{k} is a [{s}] key: write {s}.{k} = ..." for s in homes for k in (SECTIONS[s] or DATA_PARAMS)}
     hints.update({k: f"{k} is a top-level key: every variant shares it" for k in TOP_PARAMS})
     specs = []
     for i, raw in enumerate(raw_list):
@@ -59,7 +63,7 @@ def read_variants(report: Report, raw_list: list[dict], title: str | None) -> li
         values, _ = check_keys(report, VARIANT_PARAMS, scalars, path, "[[variant]]", hints)
         spec.label = values.get("label")
         for s in SECTION_NAMES:
-            spec.sections[s] = check_section(report, s, table_value(report, raw, s, path), path + (s,))
+            spec.sections[s] = check_section(report, s, table_value(report, raw, s, path), path + (s,), surface)
         specs.append(spec)
     seen: dict[str, int] = {}
     for spec in specs:
@@ -83,8 +87,10 @@ def read_variants(report: Report, raw_list: list[dict], title: str | None) -> li
 class Merger:
     """Merges and checks the variants of one scenario."""
 
-    def __init__(self, report: Report, base: dict[str, Checked], base_dir: Path, steps: int | None):
+    def __init__(self, report: Report, base: dict[str, Checked], base_dir: Path, steps: int | None,
+                 surface: bool = False):
         self.report = report
+        self.surface = surface
         self.steps = steps
         self.base = base
         self.base_dir = base_dir
@@ -140,6 +146,8 @@ class Merger:
 
     # -- a whole variant ---------------------------------------------------------------------
     def resolve(self, spec: VariantSpec) -> Resolved:
+        if self.surface:
+            return self.resolve_surface(spec)
         data, info = self.data(spec)
         model = with_defaults(MODEL_PARAMS, self.merged(spec, "model"))
         train = with_defaults(TRAIN_PARAMS, self.merged(spec, "train"))
@@ -154,24 +162,13 @@ class Merger:
                              f"give one width per hidden layer (or set depth = {n})")
 
         # [train]
-        if "t_max" not in self.merged(spec, "train") and self.steps is not None:
-            train["t_max"] = self.steps  # the cosine schedule spans the run unless told otherwise
+        self._check_optimizer(spec, train)
         loss_set = "loss" in self.merged(spec, "train")
         if not loss_set and not self.bad(spec, "train", "loss"):
             train["loss"] = "mse" if info is not None and info.task == "regression" else "cross_entropy"
         if loss_set and info is not None:
             self._check_loss(spec, train["loss"], data, info)
         self._check_batch(spec, "train", train["batch_size"], model, info)
-        if train["schedule"] == "warmup" and train["warmup_steps"] < 1 and ok(("train", "warmup_steps")):
-            self.problem(spec, [("train", "schedule"), ("train", "warmup_steps")],
-                         "the warmup schedule needs warmup_steps >= 1 (the steps of the linear warmup)")
-        if train["optimizer"] == "nesterov" and ok(("train", "optimizer")):
-            if train["momentum"] is not None and train["momentum"] == 0:
-                self.problem(spec, [("train", "momentum"), ("train", "optimizer")],
-                             "nesterov needs momentum > 0 (leave it out for 0.9)")
-            if train["dampening"] != 0:
-                self.problem(spec, [("train", "dampening"), ("train", "optimizer")],
-                             "nesterov needs dampening = 0 (as torch.optim.SGD)")
 
         # [pretrain]
         pretrain = None
@@ -188,6 +185,54 @@ class Merger:
         variant = Variant(label=spec.label or "", model=model, train=train, pretrain=pretrain, data=data or {})
         depth = model["depth"] if ok(("model", "depth")) else None
         return Resolved(variant, info, depth)
+
+    def _check_optimizer(self, spec: VariantSpec, train: dict) -> None:
+        """The [train] rules of the optimizer keys (a network's and a surface's), and
+        the cosine schedule's span: the run, unless told otherwise."""
+        if "t_max" not in self.merged(spec, "train") and self.steps is not None:
+            train["t_max"] = self.steps
+        ok = lambda *keys: not any(self.bad(spec, s, k) for s, k in keys)  # noqa: E731
+        if train["schedule"] == "warmup" and train["warmup_steps"] < 1 and ok(("train", "warmup_steps")):
+            self.problem(spec, [("train", "schedule"), ("train", "warmup_steps")],
+                         "the warmup schedule needs warmup_steps >= 1 (the steps of the linear warmup)")
+        if train["optimizer"] == "nesterov" and ok(("train", "optimizer")):
+            if train["momentum"] is not None and train["momentum"] == 0:
+                self.problem(spec, [("train", "momentum"), ("train", "optimizer")],
+                             "nesterov needs momentum > 0 (leave it out for 0.9)")
+            if train["dampening"] != 0:
+                self.problem(spec, [("train", "dampening"), ("train", "optimizer")],
+                             "nesterov needs dampening = 0 (as torch.optim.SGD)")
+
+    def resolve_surface(self, spec: VariantSpec) -> Resolved:
+        """A variant of a [surface] scenario: the optimizer keys of [train], and the
+        surface with its parameters (those of the named surface only), start and noise."""
+        train = with_defaults(SURFACE_TRAIN_PARAMS, self.merged(spec, "train"))
+        self._check_optimizer(spec, train)
+        own = spec.sections.get("surface")
+        for key in ("name",) + SURFACE_SHAPE_KEYS:
+            if spec.index is not None and spec.overrides("surface", key):
+                self.report.add(("variant", spec.index, "surface", key),
+                                f"every variant runs on the one surface of [surface] (its paths are drawn on one "
+                                f"map): a variant may change surface.start and surface.noise, not surface.{key}")
+                own.values.pop(key, None)
+        raw = self.merged(spec, "surface")
+        name = raw.get("name")
+        surface = None
+        if name is None:
+            if not self.bad(spec, "surface", "name"):
+                self.problem(spec, [("surface", "name")], "missing: which surface, one of " + ", ".join(
+                    repr(n) for n in SURFACES))
+        else:
+            shape = {k: raw[k] for k in SURFACE_SHAPE_KEYS if raw.get(k) is not None}
+            for key, message in param_problems(name, shape):
+                if key is None or not self.bad(spec, "surface", key):
+                    self.problem(spec, [("surface", key or "name"), ("surface", "name")], message)
+            surface = {"name": name, "params": {**SURFACES[name].params, **shape},
+                       "start": tuple(raw["start"]) if raw.get("start") is not None else SURFACES[name].start,
+                       "noise": raw.get("noise", 0.0)}
+        variant = Variant(label=spec.label or "", model={}, train=train, pretrain=None, data={},
+                          surface=surface or {"name": None})
+        return Resolved(variant, None, None, surface)
 
     def _check_loss(self, spec: VariantSpec, loss: str, data: dict, info: DataInfo) -> None:
         name = data["name"]
