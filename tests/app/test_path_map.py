@@ -3,7 +3,6 @@ paths hold, the marks sit where their points are, the windows hold what they mus
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 
@@ -14,8 +13,8 @@ from rich.console import Console
 
 from tuisim.core.surface import SURFACES, Descent, Surface
 from tuisim.app.widgets.boundary import blend
-from tuisim.app.widgets.path_map import (CURRENT, DARK, FADE, LIGHT, MINIMUM, START, MapPath, Palette, PathMap, PathView,
-                                         background, default_extent, grid_values, level_scale, zoom_extent)
+from tuisim.app.widgets.path_map import (CURRENT, DARK, FADE, LIGHT, MINIMUM, START, MapPath, Palette, PathMap,
+                                         PathView, background, default_extent, grid_values, zoom_extent)
 
 COLORS = [Color.parse(c) for c in ("#56b4e9", "#e69f00", "#009e73")]
 ALL = [Surface(name) for name in SURFACES] + [Surface("saddle", kind="monkey"), Surface("ravine", condition=50.0)]
@@ -52,10 +51,11 @@ def test_the_numpy_grid_is_the_surfaces_value(surface):
 def diverged_paths(surface: Surface) -> list[MapPath]:
     bad = np.array([[0.5, 0.5], [3.0, -2.0], [1e5, 1e6], [1e300, -1e300], [np.inf, 1.0], [np.nan, np.nan]])
     return [MapPath("bad", bad, True, 1), MapPath("inf", np.array([[np.inf, np.nan]]), True, 2),
-            MapPath("empty", np.zeros((0, 2)))]
+            MapPath("empty", np.zeros((0, 2))), MapPath("far", np.array([[1e200, -1e200], [1e308, 0.0]]))]
 
 
 @pytest.mark.parametrize("surface", ALL, ids=label)
+@pytest.mark.filterwarnings("error")  # no overflow warnings either
 def test_the_picture_fills_its_box_exactly_whatever_the_paths(surface):
     trace = descend(surface, 100)
     for paths in ([], [("adam", trace.position, trace.diverged)], diverged_paths(surface)):

@@ -21,7 +21,7 @@ by surface, window and size: only the paths change from frame to frame.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -31,7 +31,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
-from tuisim.core.surface import BEALE, HIMMELBLAU, RAVINE, ROSENBROCK, SADDLE, Surface
+from tuisim.core.surface import BEALE, HIMMELBLAU, QUADRATIC, RAVINE, ROSENBROCK, SADDLE, Surface
 
 from ..format import ellipsize, num, sci
 from .boundary import blend
@@ -39,6 +39,7 @@ from .panel import Panel
 
 LEVELS = 9  # shades of a one-signed surface; the saddles get LEVELS + 1, half below 0
 STOPS = 4  # colour stops of a scale in app.tcss, interpolated to the levels
+LIMIT = 1e100  # no window reaches beyond (its size would overflow)
 CAP = 10.0  # points further than CAP x the classic window's half size from its centre: off the map
 SADDLE_CAP = 2.5  # the same on the saddles, which a path leaves for good: their shape stays in view
 MARGIN = 0.06  # of the window's size, around the points it is stretched to include
@@ -48,7 +49,7 @@ CURRENT, DIVERGED, START, MINIMUM = "●", "✕", "○", "★"
 ARROWS = "→↗↑↖←↙↓↘"  # off the map, by the direction of the point from the map's centre
 MIN_LABELS = (36, 9)  # the width and height from which the axes and the scale are drawn
 LOG_SURFACES = (ROSENBROCK, BEALE, HIMMELBLAU)
-CENTRED = {"ravine", "quadratic", "saddle"}
+CENTRED = (RAVINE, QUADRATIC, SADDLE)
 
 # the classic windows (x0, x1, y0, y1); the centred surfaces' grow to hold the starts
 CLASSIC = {"rosenbrock": (-2.0, 2.0, -1.0, 3.0), "beale": (-4.5, 4.5, -4.5, 4.5),
@@ -116,7 +117,7 @@ def level_scale(surface: Surface, values: np.ndarray) -> Scale:
     the decades the grid spans, linear from the minimum to the top, or symmetric around 0."""
     v = values[np.isfinite(values)]
     if surface.code == SADDLE:
-        top = float(np.abs(v).max()) if v.size else 1.0
+        top = min(float(np.abs(v).max()), 1e300) if v.size else 1.0
         top = top if top > 0 else 1.0
         half = (LEVELS + 1) // 2
         return Scale("symmetric", np.linspace(-top, top, 2 * half + 1)[1:-1], -top, top)
@@ -126,12 +127,12 @@ def level_scale(surface: Surface, values: np.ndarray) -> Scale:
         h = h[h > 0]
         if h.size == 0:
             h = np.array([1.0])
-        hi = math.ceil(2 * math.log10(h.max())) / 2
+        hi = min(math.ceil(2 * math.log10(h.max())) / 2, 300.0)
         lo = math.floor(2 * math.log10(np.quantile(h, 0.01))) / 2
         lo = min(max(lo, hi - 9.0), hi - 2.0)  # 2 to 9 decades
         edges = np.linspace(lo, hi, LEVELS + 1)[1:-1]
         return Scale("log", floor + 10.0 ** edges, floor + 10.0 ** lo, floor + 10.0 ** hi)
-    top = float(v.max()) if v.size else floor + 1.0
+    top = min(float(v.max()), 1e300) if v.size else floor + 1.0
     top = top if top > floor else floor + 1.0
     return Scale("linear", np.linspace(floor, top, LEVELS + 1)[1:-1], floor, top)
 
@@ -183,14 +184,20 @@ class MapPath:
     def finite(self) -> np.ndarray:
         return self.position[np.isfinite(self.position).all(axis=1)]
 
+    @property
+    def sane(self) -> np.ndarray:
+        """The points a window may hold (finite, |x|, |y| <= LIMIT)."""
+        with np.errstate(invalid="ignore"):
+            return self.position[(np.abs(self.position) <= LIMIT).all(axis=1)]
+
 
 def classic_window(surface: Surface, paths: list[MapPath]) -> tuple[float, float, float, float]:
     """The surface's classic window, holding its minima; a centred surface's (ravine,
     quadratic, saddle) is symmetric around 0 and holds the paths' starts."""
-    if surface.name in CENTRED:
+    if surface.code in CENTRED:
         hx = hy = CENTRED_HALF
         for p in paths:
-            f = p.finite
+            f = p.sane
             if len(f):
                 hx, hy = max(hx, abs(f[0, 0])), max(hy, abs(f[0, 1]))
         if surface.code == SADDLE:
@@ -207,7 +214,7 @@ def _near_points(window, paths: list[MapPath], cap: float = CAP) -> np.ndarray:
     x0, x1, y0, y1 = window
     c = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
     half = np.array([(x1 - x0) / 2, (y1 - y0) / 2])
-    pts = [p.finite for p in paths]
+    pts = [p.sane for p in paths]
     pts = np.concatenate(pts) if pts else np.zeros((0, 2))
     return pts[(np.abs(pts - c) <= cap * half).all(axis=1)]
 
@@ -219,16 +226,17 @@ def nice_up(v: float) -> float:
 
 
 def default_extent(surface: Surface, paths: list[MapPath]) -> tuple[float, float, float, float]:
-    """The classic window grown (with a margin) to hold every path point not far off it
-    (beyond CAP x its size a point is off the map: a diverging path does not blow the
-    window up); a centred surface's stays symmetric around 0."""
+    """The classic window grown (with a margin) to hold every point not far off it of the
+    paths that have not diverged (beyond CAP x its size a point is off the map: a path on
+    its way out does not blow the window up, one gone does not move it at all); a centred
+    surface's stays symmetric around 0."""
     paths = [MapPath.of(p) for p in paths]
     w = classic_window(surface, paths)
-    pts = _near_points(w, paths, SADDLE_CAP if surface.code == SADDLE else CAP)
+    pts = _near_points(w, [p for p in paths if not p.diverged], SADDLE_CAP if surface.code == SADDLE else CAP)
     if not len(pts):
         return w
     x0, x1, y0, y1 = w
-    if surface.name in CENTRED:
+    if surface.code in CENTRED:
         hx = nice_up(max(x1, np.abs(pts[:, 0]).max() * (1 + MARGIN)))
         hy = nice_up(max(y1, np.abs(pts[:, 1]).max() * (1 + MARGIN)))
         if surface.code == SADDLE:  # a square window: the lobes above and below 0 alike
@@ -240,18 +248,27 @@ def default_extent(surface: Surface, paths: list[MapPath]) -> tuple[float, float
     out = []
     for a, b, p, q in ((x0, x1, lo[0], hi[0]), (y0, y1, lo[1], hi[1])):
         m = (max(b, q) - min(a, p)) * MARGIN
-        a, b = min(a, p - m), max(b, q + m)
-        step = 10.0 ** math.floor(math.log10(b - a)) / 2  # on round numbers, for the labels
-        out += [math.floor(a / step) * step, math.ceil(b / step) * step]
-    return tuple(float(v) for v in out)
+        out += round_out(min(a, p - m), max(b, q + m))
+    return tuple(out)
+
+
+def round_out(a: float, b: float) -> list[float]:
+    """a and b moved out to round numbers (for the labels): multiples of half the power of
+    10 below b - a."""
+    step = 10.0 ** math.floor(math.log10(b - a)) / 2
+    return [float(round(math.floor(a / step) * step, 12)), float(round(math.ceil(b / step) * step, 12))]
 
 
 def zoom_extent(surface: Surface, paths: list[MapPath]) -> tuple[float, float, float, float]:
-    """The paths' bounding box with a margin (points off the map as for default_extent
-    left out), at least ZOOM_MIN of the classic window in each direction."""
+    """The bounding box of the paths that have not diverged (of all, when all have), with
+    a margin, on round numbers, at least ZOOM_MIN of the classic window in each direction
+    (points off the map as for default_extent left out)."""
     paths = [MapPath.of(p) for p in paths]
     w = classic_window(surface, paths)
-    pts = _near_points(w, paths, SADDLE_CAP if surface.code == SADDLE else CAP)
+    cap = SADDLE_CAP if surface.code == SADDLE else CAP
+    pts = _near_points(w, [p for p in paths if not p.diverged], cap)
+    if not len(pts):
+        pts = _near_points(w, paths, cap)
     if not len(pts):
         return default_extent(surface, paths)
     lo, hi = pts.min(axis=0), pts.max(axis=0)
@@ -259,7 +276,7 @@ def zoom_extent(surface: Surface, paths: list[MapPath]) -> tuple[float, float, f
     for k, size in enumerate((w[1] - w[0], w[3] - w[2])):
         span = max(hi[k] - lo[k], ZOOM_MIN * size)
         c = (lo[k] + hi[k]) / 2
-        out += [float(c - span * (0.5 + MARGIN)), float(c + span * (0.5 + MARGIN))]
+        out += round_out(c - span * (0.5 + MARGIN), c + span * (0.5 + MARGIN))
     return tuple(out)
 
 
@@ -393,6 +410,10 @@ class PathMap:
         self.colors = list(colors)
         self.palette = palette or Palette.of(DARK)
         self.zoom = zoom
+        if extent is not None:
+            x0, x1, y0, y1 = (float(e) for e in extent)
+            if not (np.isfinite([x0, x1, y0, y1]).all() and x1 > x0 and y1 > y0):
+                extent = None  # not a window: the default one
         if extent is None:
             extent = (zoom_extent if zoom else default_extent)(surface, self.paths)
         self.extent = tuple(float(e) for e in extent)
@@ -509,6 +530,8 @@ class PathMap:
         pix, colors, glyphs = self.picture(lay.cols, lay.lines)
         x0, x1, y0, y1 = self.extent
         k = len(colors)
+        zero = int((y1 / (y1 - y0)) * lay.lines) if y0 < 0 < y1 else -1  # the line that holds y = 0
+        zero = zero if 1 < zero < lay.lines - 2 else -1
         out = []
         for line in range(lay.lines):
             top, bot = pix[2 * line], pix[2 * line + 1]
@@ -520,7 +543,7 @@ class PathMap:
             edges = [0] + sorted(c for c in cuts if 0 < c < lay.cols) + [lay.cols]
             segs = []
             if lay.gutter:
-                label = num(y1) if line == 0 else num(y0) if line == lay.lines - 1 else ""
+                label = num(y1) if line == 0 else num(y0) if line == lay.lines - 1 else "0" if line == zero else ""
                 segs.append(Segment(label.rjust(lay.gutter - 1) + " ", _style(self.palette.muted, None)))
             for a, b in zip(edges[:-1], edges[1:]):
                 g = glyphs.get((line, a))
@@ -619,7 +642,9 @@ class PathView(Panel):
         return Palette([color(f"level-{i}", DARK["level"][i]) for i in range(STOPS)],
                        [color(f"below-{i}", DARK["below"][i]) for i in range(STOPS)],
                        color("minimum", DARK["minimum"]), color("start", DARK["start"]),
-                       self.style_of("muted").color or Color.parse(DARK["muted"]),
+                       # whole, not partial: $text-muted is a see-through colour, blended here
+                       self.get_component_rich_style("panel--muted", partial=False).color
+                       or Color.parse(DARK["muted"]),
                        self.rich_style.bgcolor or Color.parse(DARK["background"]))
 
     def picture(self) -> PathMap:
