@@ -19,6 +19,7 @@ from textual.screen import Screen
 from tuisim.scenario import Scenario, ScenarioError, load_scenario
 
 from .screens.dialogs import MAP, PANELS, ErrorScreen, HelpScreen
+from .screens.paths import PathScreen
 from .screens.run import RunScreen
 
 if TYPE_CHECKING:
@@ -93,8 +94,9 @@ class TuisimApp(App):
             return
         while kind(self.screen) == "run":
             self.pop_screen()
-        self.push_screen(RunScreen(scenario, seed=self.seed, pause_at=self.pause_at,
-                                   deterministic=self.deterministic, threads=self.threads))
+        screen = PathScreen if scenario.surface else RunScreen  # a point on a surface: its path on a map
+        self.push_screen(screen(scenario, seed=self.seed, pause_at=self.pause_at, deterministic=self.deterministic,
+                                threads=self.threads))
 
     def open_sweep(self, spec: SweepSpec | str | Path, quick: bool | None = None) -> None:
         """Open a scenario's sweep and start it; a sweep that does not load shows its problems."""

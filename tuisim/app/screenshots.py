@@ -53,6 +53,10 @@ def shots() -> list[Shot]:
         Shot("decision_boundary", "vanishing_sigmoid", at=None, keys=["5"]),
         # |dL/dz| percentiles over time: the dead variants sink into the =0 row
         Shot("dead_relu_distributions", "dead_relu", at=None, keys=["d"]),
+        # optimizer paths on a surface: SGD's zig-zag across the ravine, momentum's smoother run
+        Shot("paths_ravine", "path_momentum_ravine", at=None),
+        Shot("paths_ravine_80x24", "path_momentum_ravine", size=(80, 24), at=None),
+        Shot("paths_nesterov", "path_nesterov", at=60),
         # several seeds: each variant's median, its seeds faint, whiskers on the bars; run to the end
         *seeded("degradation"),
         *seeded("optimizers"),

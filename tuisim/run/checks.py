@@ -10,6 +10,7 @@ import numpy as np
 from tuisim.scenario.metrics import METRICS
 
 from .compare import compare as _compare
+from .compare import digits
 from .compare import fmt as _fmt
 from .tracking import FIRST_BELOW, Tracker, track_key
 from .variant_run import DIVERGED, VariantRun
@@ -141,6 +142,8 @@ def check_expect(expect, runs: dict) -> CheckResult:
     values = [_one_seed(expect, runs, k) for k in range(len(seeds))]
     verdicts = [_compare(v, expect)[0] for v in values]
     desc = _describe(expect)
+    d = digits(expect)
+    shown = lambda v: _shown(v, d)  # noqa: E731 - as precise as the claim's bounds
     if expect.relative_to is not None or expect.relative_at is not None:
         rel = []
         if expect.relative_to is not None:
@@ -150,19 +153,19 @@ def check_expect(expect, runs: dict) -> CheckResult:
         desc += " / the same of " + " ".join(rel)
     if len(values) == 1:
         passed, words = _compare(values[0], expect)
-        return CheckResult(expect, values[0], passed, f"{desc} = {_shown(values[0])} ({words})", seeds,
+        return CheckResult(expect, values[0], passed, f"{desc} = {shown(values[0])} ({words})", seeds,
                            tuple(values), tuple(verdicts))
-    each = ", ".join(_shown(v) for v in values)
+    each = ", ".join(shown(v) for v in values)
     span = f"seeds {seeds[0]}-{seeds[-1]}" if seeds == tuple(range(seeds[0], seeds[0] + len(seeds))) \
         else "seeds " + ", ".join(map(str, seeds))
     _, words = _compare(values[0], expect)
     value = median_of(values)
     if expect.seeds == "median":
         if value is None:  # a tie of true and false
-            passed, shown = False, f"a tie ({sum(values)} of {len(values)} true)"
+            passed, text_value = False, f"a tie ({sum(values)} of {len(values)} true)"
         else:
-            passed, shown = _compare(value, expect)[0], _shown(value)
-        text = f"{desc} = {shown} ({words}), the median of {span}: {each}"
+            passed, text_value = _compare(value, expect)[0], shown(value)
+        text = f"{desc} = {text_value} ({words}), the median of {span}: {each}"
     else:
         passed = all(verdicts) if expect.seeds == "all" else any(verdicts)
         failing = [s for s, ok in zip(seeds, verdicts) if not ok]
@@ -178,8 +181,8 @@ def check_record(c: CheckResult) -> dict:
             "seeds": list(c.seeds), "per_seed": list(c.per_seed), "seed_passed": list(c.seed_passed)}
 
 
-def _shown(value) -> str:
-    return str(value) if isinstance(value, bool) else _fmt(value)
+def _shown(value, d: int = 4) -> str:
+    return str(value) if isinstance(value, bool) else _fmt(value, d)
 
 
 def _describe(e) -> str:

@@ -27,14 +27,25 @@ def compare(value, e) -> tuple[bool, str]:
         ok &= v > e.above
     if e.between is not None:
         lo, hi = e.between
-        rules.append(f"between {fmt(lo)} and {fmt(hi)}")
+        d = digits(e)
+        rules.append(f"between {fmt(lo, d)} and {fmt(hi, d)}")
         ok &= lo <= v <= hi
     if math.isnan(v):
         ok = False
     return bool(ok), ", ".join(rules)
 
 
-def fmt(v) -> str:
+def digits(e) -> int:
+    """The significant digits that print a claim's `between` bounds as written (4 at
+    least): [-0.100001, -0.099999] needs 6."""
+    d = 4
+    if getattr(e, "between", None) is not None:
+        while d < 15 and any(float(fmt(b, d)) != b for b in e.between):
+            d += 1
+    return d
+
+
+def fmt(v, digits: int = 4) -> str:
     if isinstance(v, str):
         return repr(v)
     if isinstance(v, bool):
@@ -45,8 +56,8 @@ def fmt(v) -> str:
     if math.isnan(v) or math.isinf(v):
         return str(v)
     if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
-        return f"{v:.3g}"
-    return f"{v:.4g}"
+        return f"{v:.{digits - 1}g}"
+    return f"{v:.{digits}g}"
 
 
 def clock(seconds: float | None) -> str:

@@ -161,9 +161,8 @@ class RunScreen(Screen):
     def start(self) -> None:
         if self.driver is not None:
             self.driver.cancel()
-        self.driver = Driver(self.scenario, seed=self.seed, pause_at=self.pause_at, threads=self.threads,
-                             deterministic=self.deterministic)
-        self.query_one("#heat", HeatStrip).reset()
+        self.driver = self._make_driver()
+        self._reset_panels()
         status = self.query_one(StatusBar)
         status.driver, status.error, status.focus_index = self.driver, None, self.focus_index
         self.driver.ask_weights(self.view == "boundary")
@@ -171,6 +170,14 @@ class RunScreen(Screen):
             w.show([], force=True)
         self._last_key = None
         self._train(self.driver)
+
+    def _make_driver(self) -> Driver:
+        return Driver(self.scenario, seed=self.seed, pause_at=self.pause_at, threads=self.threads,
+                      deterministic=self.deterministic)
+
+    def _reset_panels(self) -> None:
+        """Forget what the panels drew of the last run (a restart)."""
+        self.query_one("#heat", HeatStrip).reset()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="train", description="training")
     def _train(self, driver: Driver) -> None:
@@ -433,6 +440,7 @@ class RunScreen(Screen):
 
             out = directory / f"tuisim-{sc.name}-step{driver.step}"
             RunWriter(out, session).close(export_summary(session, sc, self.overrides, driver.train_seconds))
-            return f"exported {out}/steps.jsonl, steps.csv, summary.json and weights/"
+            weights = "" if sc.surface else " and weights/"
+            return f"exported {out}/steps.jsonl, steps.csv, summary.json{weights}"
 
         self.driver.call(export, "export")

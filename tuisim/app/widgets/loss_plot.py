@@ -312,6 +312,8 @@ class LossPlot(Panel):
             steps, loss = median_series([(s.column("step"), s.column("loss"), s.diverged_at) for s in v.seeds])
             tests = []
             for s in v.seeds:
+                if "test_loss" not in s.view.scalars:  # a point on a surface has no test split
+                    continue
                 tl = s.column("test_loss")
                 ok = ~np.isnan(tl)
                 tests.append((s.column("step")[ok], tl[ok], s.diverged_at))
