@@ -10,7 +10,6 @@ minimum, length travelled, sign changes of the steep coordinate's update (oscill
 
 from __future__ import annotations
 
-import math
 import time
 from types import SimpleNamespace
 
@@ -20,12 +19,12 @@ from tuisim.core.surface import Descent, Surface, oscillation, path_length
 
 from .history import PATH_FIELDS, History
 from .tracking import Tracker
-from .variant_run import DIVERGED, DONE, READY, RUNNING
+from .variant_run import DIVERGED, DONE, READY, RUNNING, Trained
 
 MAX_CHUNK = 1024  # steps per compiled call (and at most a quarter of the history's limit: it thins between)
 
 
-class SurfaceRun:
+class SurfaceRun(Trained):
     """A point on the scenario's surface, from the variant's start, trained by its
     [train] optimizer; `seed` draws the gradient noise (when the surface has any)."""
 
@@ -56,10 +55,6 @@ class SurfaceRun:
         self.diverged_at: int | None = None
         self.wall_time = 0.0
         self.error: str | None = None
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (DONE, DIVERGED)
 
     @property
     def position(self) -> np.ndarray:
@@ -112,14 +107,6 @@ class SurfaceRun:
                                lr=trace.lr, diverged=diverged, distance_to_minimum=distance, path_length=length,
                                oscillation=turns, update_norm=np.hypot(trace.update[:, 0], trace.update[:, 1]),
                                position=trace.position, update=trace.update)
-
-    def set_live(self, **changes) -> None:
-        """Change optimizer hyperparameters (lr, momentum, ...) between steps."""
-        self.opt.set(**changes)
-
-    @property
-    def steps_per_second(self) -> float:
-        return self.step / self.wall_time if self.wall_time > 0 else math.nan
 
     def summary(self) -> dict:
         view = self.history.snapshot()

@@ -25,7 +25,28 @@ READY, PRETRAINING, RUNNING, DONE, DIVERGED = "ready", "pretraining", "running",
 MAX_CHUNK = 1024  # steps per compiled call: bounds the batch index and the per-step buffers
 
 
-class VariantRun:
+class Trained:
+    """What every run shares, a network's (VariantRun) and a point's (SurfaceRun): its
+    status, its live settings and its speed."""
+
+    status: str
+    step: int
+    wall_time: float
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (DONE, DIVERGED)
+
+    def set_live(self, **changes) -> None:
+        """Change optimizer hyperparameters (lr, clip_norm, ...) between steps."""
+        self.opt.set(**changes)
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.step / self.wall_time if self.wall_time > 0 else math.nan
+
+
+class VariantRun(Trained):
     def __init__(self, scenario, variant, *, seed: int | None = None, steps: int | None = None,
                  record_every: int = 1, histograms: int = 0, dataset: Dataset | None = None, perturb: float = 0.0,
                  track=()):
@@ -99,10 +120,6 @@ class VariantRun:
         return idx.reshape(m, B)
 
     # ------------------------------------------------------------------ running
-    @property
-    def finished(self) -> bool:
-        return self.status in (DONE, DIVERGED)
-
     def pretrain(self, progress=None) -> None:
         """Greedy layer-wise autoencoder pretraining, when the variant asks for it."""
         if self.variant.pretrain is None or self.status != READY:
@@ -202,14 +219,6 @@ class VariantRun:
             z = self.net.forward(X)
             return float(np.mean((z - y) ** 2)), float(np.mean(z.argmax(1) == y.argmax(1)))
         return self.net.evaluate(X, y, self.loss_name)
-
-    def set_live(self, **changes) -> None:
-        """Change optimizer hyperparameters (lr, clip_norm, ...) between steps."""
-        self.opt.set(**changes)
-
-    @property
-    def steps_per_second(self) -> float:
-        return self.step / self.wall_time if self.wall_time > 0 else math.nan
 
     def summary(self) -> dict:
         h = self.history
