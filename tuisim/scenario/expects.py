@@ -156,7 +156,7 @@ def _read(report: Report, path: tuple, raw: dict, variants: dict[str, Resolved],
     if bad or len(report) > problems_before or label is None:
         return None
     return Expect(
-        claim=values.get("claim"), variant=label, metric=name, layer=layer, at=at, threshold=threshold,
+        claim=values.get("claim"), claim_zh=values.get("claim_zh"), variant=label, metric=name, layer=layer, at=at, threshold=threshold,
         relative_to=other, relative_at=relative_at, below=below, above=above, between=values.get("between"),
         equals=values.get("equals"), line=report.lines.get(path), seeds=values.get("seeds") or "median",
     )

@@ -129,6 +129,10 @@ TOP_PARAMS: dict[str, Param] = _table(
     Key("lessons", "texts", [], "the claims of LESSONS.md the scenario shows, e.g. [\"L1.2\", \"L1.5\"]",
         words='a list of lesson numbers like "L1.2"', checker=_lessons),
     Key("description", "text", "", "markdown: what to look for, shown beside the run"),
+    Key("title_zh", "text", None, "the title in Chinese (shown with --lang zh, or a zh_* locale)", none_ok=True,
+        default_doc="the English `title`"),
+    Key("description_zh", "text", None, "the description in Chinese", none_ok=True,
+        default_doc="the English `description`"),
     Param("seed", "int", 0, "seeds the data, the initialization, the batches and dropout", lo=0),
     Param("seeds", "int", 1, "runs of every variant, with seeds seed, seed+1, ..., seed+seeds-1; the app "
           "draws their median and spread, and [[expect]] claims are checked on the median", lo=1, hi=MAX_SEEDS),
@@ -207,6 +211,7 @@ VARIANT_PARAMS: dict[str, Param] = _table(
 
 EXPECT_PARAMS: dict[str, Param] = _table(
     Key("claim", "text", None, "the claim in words, printed with the check's result", none_ok=True),
+    Key("claim_zh", "text", None, "the claim in Chinese", none_ok=True, default_doc="the English `claim`"),
     Key("variant", "text", None, "label of the variant checked", none_ok=True,
         default_doc="the only variant"),
     Key("metric", "name", None, "what is measured (see the metrics table)", choices=METRICS, required=True,

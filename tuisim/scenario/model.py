@@ -49,6 +49,7 @@ class Expect:
     equals: bool | float | None
     line: int | None  # of its [[expect]] header
     seeds: str = "median"  # with several seeds: "median", "all" or "any" must pass
+    claim_zh: str | None = None  # the claim in Chinese
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class Scenario:
     sweep: Sweep | None  # [sweep], validated (tuisim.scenario.sweep)
     source: str
     seeds: int = 1  # runs of every variant: seeds seed, seed + 1, ..., seed + seeds - 1
+    title_zh: str | None = None  # the title and description in Chinese (None: the English ones)
+    description_zh: str | None = None
 
     @property
     def surface(self) -> bool:

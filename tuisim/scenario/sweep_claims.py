@@ -96,7 +96,7 @@ def read_expect(report: Report, raw: dict, path: tuple, sweep: Sweep, ctx: Conte
 
     if bad or len(report) > before:
         return None
-    return SweepExpect(claim=values.get("claim"), variant=None if along_variants else label, quantity=quantity,
+    return SweepExpect(claim=values.get("claim"), claim_zh=values.get("claim_zh"), variant=None if along_variants else label, quantity=quantity,
                        axis=axis_key, at=at, level=level, relative_to=other, relative_at=rel_at, below=below,
                        above=above, between=values.get("between"), equals=values.get("equals"),
                        line=report.lines.get(path))

@@ -143,6 +143,7 @@ QUICK_PARAMS: dict[str, Param] = _table(
 
 SWEEP_EXPECT_PARAMS: dict[str, Param] = _table(
     Key("claim", "text", None, "the claim in words, printed with the check's result", none_ok=True),
+    Key("claim_zh", "text", None, "the claim in Chinese", none_ok=True, default_doc="the English `claim`"),
     Key("variant", "text", None, "the series (variant label) the claim reads", none_ok=True,
         default_doc="the only variant"),
     Key("quantity", "name", "value", "what is read off the map (see the quantities table)", choices=QUANTITIES,

@@ -48,6 +48,7 @@ class SweepExpect:
     between: tuple[float, float] | None
     equals: bool | float | str | None
     line: int | None
+    claim_zh: str | None = None  # the claim in Chinese
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,8 @@ def validate(doc: dict[str, Any], report: Report, *, path: Path | None, name: st
     return Scenario(
         path=path, name=name, title=top["title"], lessons=top["lessons"], description=top["description"],
         seed=top["seed"], steps=top["steps"], data=data, variants=[r.variant for r in resolved],
-        expects=expects, sweep=sweep, source=source, seeds=top["seeds"],
+        expects=expects, sweep=sweep, source=source, seeds=top["seeds"], title_zh=top.get("title_zh"),
+        description_zh=top.get("description_zh"),
     )
 
 
