@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 
@@ -34,7 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     from tuisim import __version__
 
     p.add_argument("--version", action="version", version=f"tuisim {__version__}")
+    _lang_arg(p, argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command")
+    # every command takes --lang too, before or after its name
+    lang = argparse.ArgumentParser(add_help=False)
+    _lang_arg(lang, argparse.SUPPRESS)
+    sub.add_parser = functools.partial(sub.add_parser, parents=[lang])  # type: ignore[method-assign]
     r = sub.add_parser("run", help="run a scenario (in the app on a terminal, else headless)")
     r.add_argument("scenario", help="a scenario file, or the name of a bundled one (see `tuisim list`)")
     r.add_argument("--headless", action="store_true", help="no app: progress on stderr, a summary table on stdout")
@@ -101,6 +107,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _lang_arg(p: argparse.ArgumentParser, default) -> None:
+    from tuisim.i18n import LANGUAGES
+
+    p.add_argument("--lang", choices=tuple(LANGUAGES), default=default,
+                   help="the language of the interface and the lessons: zh (中文) or en (default: the locale's, "
+                        "LC_ALL, LC_MESSAGES or LANG; zh_* gives Chinese)")
+
+
 def _app_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fps", type=float, default=10.0, help="display refreshes per second (default 10)")
     p.add_argument("--screenshots", metavar="DIR", help="where the app saves screenshots (default: here)")
@@ -129,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         # Ctrl-C: 130; SIGTERM (headless runs raise it as Terminated): 143, as the shells report them
         signum = getattr(exc, "signum", 2)
-        print("interrupted" if signum == 2 else "terminated", file=sys.stderr)
+        from tuisim.i18n import _
+
+        print(_("interrupted") if signum == 2 else _("terminated"), file=sys.stderr)
         if _PROCESS:
             # end here: CPython may otherwise re-kill itself with SIGINT at exit (exit -2, not
             # 130) when the KeyboardInterrupt passed through an extension's code while loading
@@ -152,14 +168,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
+    from tuisim.i18n import set_language
+
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
         # `tuisim FILE|NAME [options]` is `tuisim run FILE|NAME [options]`; without a
         # terminal it also checks the claims, as `tuisim` alone does
         args = _parser().parse_args(["run"] + argv)
+        set_language(getattr(args, "lang", None))
         args.check = args.check or not (_interactive() and _app_available())
         return _run(args)
     p = _parser()
     args = p.parse_args(argv)
+    set_language(getattr(args, "lang", None))
     if args.command is None:
         return _open(None, args)
     if args.command == "run":
@@ -205,13 +225,14 @@ def _open(name: str | None, args) -> int:
                        seed=getattr(args, "seed", None))
         app.run()
         return getattr(app, "return_code", 0) or 0
-    from tuisim.scenario import load_scenario
+    from tuisim.i18n import _
     from tuisim.run.headless import run_headless
+    from tuisim.scenario import load_scenario
 
     scenario = load_scenario(name or DEFAULT_SCENARIO)
     if name is None:
-        print(f"(not a terminal: running the lesson {scenario.name!r} headless; `tuisim list` shows them all)",
-              file=sys.stderr)
+        print(_("(not a terminal: running the lesson {name!r} headless; `tuisim list` shows them all)").format(
+            name=scenario.name), file=sys.stderr)
     run_headless(scenario, check=True)
     return 0
 
@@ -228,6 +249,7 @@ def _run(args) -> int:
     # as the process's command: SIGTERM stops as Ctrl-C does (exit 143), also before the
     # headless run installs its own handlers (while the scenario and the data load)
     old_term = signal.signal(signal.SIGTERM, _terminated) if _PROCESS else None
+    from tuisim.i18n import _
     from tuisim.scenario import load_scenario
 
     overrides = list(args.overrides) + ([f"seeds={args.seeds}"] if args.seeds else [])
@@ -244,11 +266,12 @@ def _run(args) -> int:
     from tuisim.run.headless import run_headless
 
     # as the process's command, signals after the first (or after the end) stay ignored until it exits
-    _, results = run_headless(scenario, out_dir=args.out, record_every=args.every, check=args.check, seed=args.seed,
-                              threads=args.threads, keep_signals=_PROCESS)
+    results = run_headless(scenario, out_dir=args.out, record_every=args.every, check=args.check, seed=args.seed,
+                           threads=args.threads, keep_signals=_PROCESS)[1]
     if args.out:
-        weights = "" if scenario.surface else " and weights/"
-        print(f"\nwrote {args.out}/steps.jsonl, steps.csv, summary.json{weights}", file=sys.stderr)
+        files = _("wrote {out}/steps.jsonl, steps.csv, summary.json") if scenario.surface else \
+            _("wrote {out}/steps.jsonl, steps.csv, summary.json and weights/")
+        print("\n" + files.format(out=args.out), file=sys.stderr)
     return 1 if any(not r.passed for r in results) else 0
 
 
@@ -287,19 +310,21 @@ def _sweep(args) -> int:
 
 
 def _list() -> int:
+    from tuisim.i18n import _, scenario_text
     from tuisim.scenario import bundled_scenarios, load_scenario
 
     rows = []
     for path in bundled_scenarios():
         sc = load_scenario(path)
-        rows.append((", ".join(sc.lessons), path.stem, f"x{sc.seeds}" if sc.seeds > 1 else "", sc.title))
+        rows.append((", ".join(sc.lessons), path.stem, f"x{sc.seeds}" if sc.seeds > 1 else "",
+                     scenario_text(sc, "title")))
     if not rows:
-        print("no bundled scenarios found", file=sys.stderr)
+        print(_("no bundled scenarios found"), file=sys.stderr)
         return 1
     w = [max(len(r[k]) for r in rows) for k in range(3)]
     for lessons, stem, seeds, title in sorted(rows, key=lambda r: _lesson_key(r[0])):
         print(f"{lessons:<{w[0]}}  {stem:<{w[1]}}  {seeds:<{w[2]}}  {title}")
-    print("\n(xN: the lesson runs every variant at N seeds and judges its claims on the median)")
+    print("\n" + _("(xN: the lesson runs every variant at N seeds and judges its claims on the median)"))
     return 0
 
 

@@ -38,12 +38,14 @@ def engine_cached(dtype: str = "float64") -> bool | None:
 def engine_text(cached: bool | None, surface: bool = False) -> str:
     """What the first step does, from `engine_cached` (or, for points on a surface,
     `surface.surface_cached`): the app's status line and `tuisim run` say it while it runs."""
-    what, secs = ("the path step", 2) if surface else ("the engine", 30)
+    from tuisim.i18n import _
+
+    what, secs = (_("the path step"), 2) if surface else (_("the engine"), 30)
     if cached is False:
-        return f"compiling {what} (first run only: about {secs} s)"
+        return _("compiling {what} (first run only: about {secs} s)").format(what=what, secs=secs)
     if cached:
-        return f"loading {what}"
-    return f"loading {what} (compiling it, the first time: about {secs} s)"
+        return _("loading {what}").format(what=what)
+    return _("loading {what} (compiling it, the first time: about {secs} s)").format(what=what, secs=secs)
 
 
 def warm_up(dtype: str = "float64") -> float:

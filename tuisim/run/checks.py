@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tuisim.i18n import _, scenario_text
 from tuisim.scenario.metrics import METRICS
 
 from .compare import compare as _compare
@@ -27,8 +28,9 @@ class CheckResult:
     seed_passed: tuple[bool, ...] = ()
 
     def line(self) -> str:
-        mark = "PASS" if self.passed else "FAIL"
-        claim = f"  {self.expect.claim}" if self.expect.claim else ""
+        mark = _("PASS") if self.passed else _("FAIL")
+        text = scenario_text(self.expect, "claim")
+        claim = f"  {text}" if text else ""
         return f"{mark}  {self.text}{claim}"
 
 
@@ -149,29 +151,32 @@ def check_expect(expect, runs: dict) -> CheckResult:
         if expect.relative_to is not None:
             rel.append(f"{expect.relative_to!r}")
         if expect.relative_at is not None:
-            rel.append(f"at {expect.relative_at}")
-        desc += " / the same of " + " ".join(rel)
+            rel.append(_("at {at}").format(at=expect.relative_at))
+        desc += _(" / the same of {what}").format(what=" ".join(rel))
     if len(values) == 1:
         passed, words = _compare(values[0], expect)
         return CheckResult(expect, values[0], passed, f"{desc} = {shown(values[0])} ({words})", seeds,
                            tuple(values), tuple(verdicts))
     each = ", ".join(shown(v) for v in values)
-    span = f"seeds {seeds[0]}-{seeds[-1]}" if seeds == tuple(range(seeds[0], seeds[0] + len(seeds))) \
-        else "seeds " + ", ".join(map(str, seeds))
-    _, words = _compare(values[0], expect)
+    span = _("seeds {first}-{last}").format(first=seeds[0], last=seeds[-1]) \
+        if seeds == tuple(range(seeds[0], seeds[0] + len(seeds))) else _("seeds {list}").format(
+            list=", ".join(map(str, seeds)))
+    words = _compare(values[0], expect)[1]
     value = median_of(values)
     if expect.seeds == "median":
         if value is None:  # a tie of true and false
-            passed, text_value = False, f"a tie ({sum(values)} of {len(values)} true)"
+            passed, text_value = False, _("a tie ({k} of {n} true)").format(k=sum(values), n=len(values))
         else:
             passed, text_value = _compare(value, expect)[0], shown(value)
-        text = f"{desc} = {text_value} ({words}), the median of {span}: {each}"
+        text = _("{desc} = {value} ({rule}), the median of {span}: {each}").format(
+            desc=desc, value=text_value, rule=words, span=span, each=each)
     else:
         passed = all(verdicts) if expect.seeds == "all" else any(verdicts)
         failing = [s for s, ok in zip(seeds, verdicts) if not ok]
-        which = "every seed" if expect.seeds == "all" else "at least one seed"
-        note = f"; fails at seed{'s' * (len(failing) > 1)} {', '.join(map(str, failing))}" if failing else ""
-        text = f"{desc} ({words} for {which}) at {span}: {each}{note}"
+        which = _("every seed") if expect.seeds == "all" else _("at least one seed")
+        note = _("; fails at seeds {seeds}").format(seeds=", ".join(map(str, failing))) if failing else ""
+        text = _("{desc} ({rule} for {which}) at {span}: {each}{note}").format(
+            desc=desc, rule=words, which=which, span=span, each=each, note=note)
     return CheckResult(expect, value, passed, text, seeds, tuple(values), tuple(verdicts))
 
 
@@ -188,9 +193,9 @@ def _shown(value, d: int = 4) -> str:
 def _describe(e) -> str:
     s = f"{e.variant}: {e.metric}"
     if e.layer is not None and METRICS[e.metric].layered:
-        s += f"[layer {e.layer}]"
+        s += _("[layer {layer}]").format(layer=e.layer)
     if e.threshold is not None:
-        s += f"(within {_fmt(e.threshold)})" if e.metric == "steps_to_minimum" else f"(<= {_fmt(e.threshold)})"
+        s += (_("(within {x})") if e.metric == "steps_to_minimum" else "(<= {x})").format(x=_fmt(e.threshold))
     if e.at is not None:
-        s += f" at {e.at}"
+        s += " " + _("at {at}").format(at=e.at)
     return s

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import math
 
+from tuisim.i18n import _
+
 
 def compare(value, e) -> tuple[bool, str]:
     """(whether every comparison the claim `e` gives holds for `value`, the rules in words).
     A NaN value never passes."""
     rules, ok = [], True
     if e.equals is not None:
-        rules.append(f"equals {e.equals!r}" if isinstance(e.equals, str) else f"equals {e.equals}")
+        rules.append(_("equals {x}").format(x=repr(e.equals) if isinstance(e.equals, str) else e.equals))
         if isinstance(e.equals, str) or isinstance(value, str):
             ok &= value == e.equals
         else:
@@ -20,15 +22,15 @@ def compare(value, e) -> tuple[bool, str]:
         return bool(ok), ", ".join(rules)
     v = float(value)
     if e.below is not None:
-        rules.append(f"below {fmt(e.below)}")
+        rules.append(_("below {x}").format(x=fmt(e.below)))
         ok &= v < e.below
     if e.above is not None:
-        rules.append(f"above {fmt(e.above)}")
+        rules.append(_("above {x}").format(x=fmt(e.above)))
         ok &= v > e.above
     if e.between is not None:
         lo, hi = e.between
         d = digits(e)
-        rules.append(f"between {fmt(lo, d)} and {fmt(hi, d)}")
+        rules.append(_("between {lo} and {hi}").format(lo=fmt(lo, d), hi=fmt(hi, d)))
         ok &= lo <= v <= hi
     if math.isnan(v):
         ok = False

@@ -7,9 +7,12 @@ import signal
 import sys
 import threading
 import time
+import unicodedata
 from contextlib import contextmanager
 
 import numpy as np
+
+from tuisim.i18n import N_, _, scenario_text
 
 from .checks import CheckResult, check_record
 from .pretrain import follow
@@ -109,15 +112,15 @@ class Progress:
         div = [r for r in runs if r.status == "diverged"]
         if len(runs) == 1:
             r = runs[0]
-            state = r.status if not div else f"diverged at step {r.diverged_at}"
+            state = _(r.status) if not div else _("diverged at step {step}").format(step=r.diverged_at)
             step = f"{r.step:>6}/{r.total_steps}"
         else:
             states = [r.status for r in runs]
-            state = f"{len(runs)} seeds " + ("done" if all(st == "done" for st in states) else
-                                              "running" if any(st != "done" and st != "diverged" for st in states)
-                                              else "finished")
+            word = (_("done") if all(st == "done" for st in states) else
+                    _("running") if any(st != "done" and st != "diverged" for st in states) else _("finished"))
+            state = _("{n} seeds {state}").format(n=len(runs), state=word)
             if div:
-                state += f", {len(div)} diverged"
+                state += _(", {n} diverged").format(n=len(div))
             step = f"{group.step:>6}/{max(r.total_steps for r in runs)}"
         notes = [r.pretrain_status for r in runs if r.pretrain_status]
         if notes:
@@ -125,11 +128,11 @@ class Progress:
         losses = [r.history.column("loss")[-1] for r in runs if r.history.n]
         last = ""
         if losses:
-            what = "batch loss" if len(losses) == 1 else "median batch loss"
+            what = _("batch loss") if len(losses) == 1 else _("median batch loss")
             if self.session.surface:
-                what = "loss" if len(losses) == 1 else "median loss"
+                what = _("loss") if len(losses) == 1 else _("median loss")
             last = f"{what} {float(np.median(losses)):.4g}"
-        return f"{group.label:<{self.width}} [{bar}] {step} {state:<10} {last}"
+        return f"{group.label:<{self.width}} [{bar}] {step} {pad(state, 10)} {last}"
 
     def update(self, session=None, force: bool = False) -> None:
         now = time.monotonic()
@@ -151,13 +154,13 @@ class Progress:
 
 # train and test: the whole sets, evaluated (evaluation mode) at the end; the progress
 # lines' "batch loss" is the last training batch's, which differs from it
-COLUMNS = (("train_loss", "train loss (eval)", "g"), ("train_accuracy", "train acc", "pct"),
-           ("test_loss", "test loss", "g"), ("test_accuracy", "test acc", "pct"),
-           ("grad_norm_first", "|dW| first", "g"), ("grad_norm_last", "|dW| last", "g"))
+COLUMNS = (("train_loss", N_("train loss (eval)"), "g"), ("train_accuracy", N_("train acc"), "pct"),
+           ("test_loss", N_("test loss"), "g"), ("test_accuracy", N_("test acc"), "pct"),
+           ("grad_norm_first", N_("|dW| first"), "g"), ("grad_norm_last", N_("|dW| last"), "g"))
 # points on a surface: where each one stopped (its loss, distance to the nearest minimum),
 # the length of its path and the sign changes of its steep coordinate's updates
-PATH_COLUMNS = (("loss", "loss", "g"), ("distance_to_minimum", "to minimum", "g"), ("path_length", "path length", "g"),
-                ("oscillation", "oscillations", "int"))
+PATH_COLUMNS = (("loss", N_("loss"), "g"), ("distance_to_minimum", N_("to minimum"), "g"),
+                ("path_length", N_("path length"), "g"), ("oscillation", N_("oscillations"), "int"))
 
 
 def summary_table(session: ScenarioRun) -> str:
@@ -166,38 +169,50 @@ def summary_table(session: ScenarioRun) -> str:
     several = len(session.seeds) > 1
     fmt = {"g": _g, "pct": _pct, "int": _int}
     columns = PATH_COLUMNS if session.surface else COLUMNS
-    head = ("variant", "seeds" if several else "status", "steps") + tuple(c[1] for c in columns) + ("time",)
+    head = (_("variant"), _("seeds") if several else _("status"), _("steps")) + tuple(_(c[1]) for c in columns) \
+        + (_("time"),)
     rows = [head]
     for g in session.groups:
         s = g.summary()
         if not several:
             r = s["runs"][0]
-            status = r["status"] if not r["diverged"] else f"diverged@{r['diverged_at']}"
+            status = _(r["status"]) if not r["diverged"] else f"{_('diverged')}@{r['diverged_at']}"
             rows.append((g.label, status, str(r["steps"])) + tuple(fmt[f](r[k]) for k, _, f in columns)
                         + (f"{r['wall_time']:.1f}s",))
             continue
         div = s["diverged_seeds"]
-        status = f"{len(g.runs)}" + (f", {len(div)} diverged ({', '.join(map(str, div))})" if div else "")
+        status = f"{len(g.runs)}" + (_(", {n} diverged ({seeds})").format(n=len(div), seeds=", ".join(map(str, div)))
+                                     if div else "")
         med = {k: (s[k]["median"] if s[k] else None) for k, _, _ in columns}
         steps = s["steps"]
         rows.append((g.label, status, str(int(steps["median"])) if steps else "-")
                     + tuple(fmt[f](med[k]) for k, _, f in columns) + (f"{s['wall_time']['median']:.1f}s",))
         rows.append(("", "", "") + tuple(_range(s[k], fmt[f]) for k, _, f in columns) + ("",))
-    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+    widths = [max(cell_len(row[c]) for row in rows) for c in range(len(rows[0]))]
     out = []
     for k, row in enumerate(rows):
-        out.append("  ".join(cell.ljust(w) if c < 2 else cell.rjust(w) for c, (cell, w) in
-                             enumerate(zip(row, widths))).rstrip())
+        out.append("  ".join(pad(cell, w, right=c >= 2) for c, (cell, w) in enumerate(zip(row, widths))).rstrip())
         if k == 0:
             out.append("  ".join("-" * w for w in widths))
-    whole = ("where each point stopped, after its last step" if session.surface else
-             "train and test: the whole sets, evaluated at the end; \"batch loss\" in the progress: the last batch")
+    whole = (_("where each point stopped, after its last step") if session.surface else
+             _("train and test: the whole sets, evaluated at the end; \"batch loss\" in the progress: the last batch"))
     if several:
-        out.append(f"(each variant at seeds {session.seeds[0]}-{session.seeds[-1]}: the median, and beneath it "
-                   f"[min, max]; {whole})")
+        out.append(_("(each variant at seeds {first}-{last}: the median, and beneath it [min, max]; {whole})").format(
+            first=session.seeds[0], last=session.seeds[-1], whole=whole))
     else:
         out.append(f"({whole})")
     return "\n".join(out)
+
+
+def cell_len(text: str) -> int:
+    """The columns `text` takes in a terminal: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    """`text` padded with spaces to `width` terminal columns (on the left when `right`)."""
+    fill = " " * max(0, width - cell_len(text))
+    return fill + text if right else text + fill
 
 
 def _g(v) -> str:
@@ -268,10 +283,10 @@ def run_headless(scenario, *, out_dir=None, record_every: int = 1, check: bool =
         if not quiet:
             err = stderr or sys.stderr
             print(f"{session.engine_text()}...", file=err, flush=True)
-
         if not quiet and len(session.seeds) > 1:
-            print(f"{len(session.groups)} variants x {len(session.seeds)} seeds ({session.seeds[0]}-"
-                  f"{session.seeds[-1]}) on {min(session.threads, len(session.runs))} threads", file=err, flush=True)
+            print(_("{variants} variants x {seeds} seeds ({first}-{last}) on {threads} threads").format(
+                variants=len(session.groups), seeds=len(session.seeds), first=session.seeds[0],
+                last=session.seeds[-1], threads=min(session.threads, len(session.runs))), file=err, flush=True)
         session.warm_up()  # so that no variant's time includes the compilation
         t0 = time.perf_counter()
         if progress is not None:
@@ -302,10 +317,11 @@ def run_headless(scenario, *, out_dir=None, record_every: int = 1, check: bool =
     try:
         if interrupted is None and signals.got is not None:  # came during the shutdown of a finished run
             interrupted = signals.exception()
-        print(f"\n{scenario.title}" + ("  (interrupted)" if interrupted is not None else ""), file=stdout)
+        print(f"\n{scenario_text(scenario, 'title')}" + (f"  ({_('interrupted')})" if interrupted is not None else ""),
+              file=stdout)
         print(summary_table(session), file=stdout)
         if results:
-            print("\nExpectations:", file=stdout)
+            print("\n" + _("Expectations:"), file=stdout)
             for c in results:
                 print("  " + c.line(), file=stdout)
     finally:

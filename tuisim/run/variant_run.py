@@ -16,12 +16,16 @@ import numpy as np
 
 from tuisim.core import Network, Optimizer
 from tuisim.data import Dataset, load_dataset
+from tuisim.i18n import N_
 
 from .history import History
 from .pretrain import pretrain_layers
 from .tracking import Tracker
 
 READY, PRETRAINING, RUNNING, DONE, DIVERGED = "ready", "pretraining", "running", "done", "diverged"
+# the states' words, for the catalog (shown translated: tuisim.i18n._(status))
+STATUS_WORDS = (N_("ready"), N_("pretraining"), N_("running"), N_("done"), N_("diverged"), N_("finished"),
+                N_("paused"))
 MAX_CHUNK = 1024  # steps per compiled call: bounds the batch index and the per-step buffers
 
 
