@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tuisim.i18n import _
+
 MARGIN = 0.08  # of the data's range, on every side of the plane
 
 
@@ -29,8 +31,8 @@ def applies(data) -> bool:
 def why_not(data) -> str:
     """Why the decision boundary is not drawn for a dataset (for a notice)."""
     if data.task != "classification":
-        return f"{data.name} is a regression dataset"
-    return f"{data.name} has {data.n_in} features, not 2"
+        return _("{name} is a regression dataset").format(name=data.name)
+    return _("{name} has {n} features, not 2").format(name=data.name, n=data.n_in)
 
 
 def plane(X: np.ndarray, margin: float = MARGIN) -> tuple[float, float, float, float]:

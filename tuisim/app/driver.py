@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # imported in the worker: the engine loads after the first frame
     from tuisim.run.session import ScenarioRun
 
+from tuisim.i18n import _, scenario_text
+
 from . import messages as m
 
 SPEEDS: tuple[float | None, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, None)  # steps/s; None: as fast as possible
@@ -46,7 +48,7 @@ class WeightsCopy(typing.NamedTuple):
 
 
 def speed_label(speed: float | None) -> str:
-    return "max" if speed is None else f"{speed:g}/s"
+    return _("max") if speed is None else f"{speed:g}/s"
 
 
 class Driver:
@@ -257,8 +259,8 @@ class Driver:
             return ran, took
 
         done = self.session.each(one)
-        self.steps_run += sum(ran for ran, _ in done)
-        if any(took for _, took in done):
+        self.steps_run += sum(ran for ran, __ in done)
+        if any(took for __, took in done):
             self._hist_at = time.monotonic()
 
     def _histograms_due(self, r, timed: bool) -> bool:
@@ -331,8 +333,9 @@ def yield_to_interface() -> None:
 def check_text(c) -> str:
     """A checked expectation as the About panel lists it (markdown, after ✓ or ✗): the
     claim in bold, then what was measured (with several seeds, the median and each
-    seed's value)."""
-    return f"**{c.expect.claim}**: {c.text}" if c.expect.claim else c.text
+    seed's value). The claim in the current language (the scenario file's `claim_zh`)."""
+    claim = scenario_text(c.expect, "claim")
+    return f"**{claim}**: {c.text}" if claim else c.text
 
 
 def export_summary(session, scenario, overrides: list[str], wall_time: float) -> dict:

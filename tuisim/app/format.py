@@ -6,6 +6,42 @@ import math
 import re
 
 import numpy as np
+from rich.cells import cell_len, get_character_cell_size
+
+# Every width here is in terminal cells, not characters: a CJK character takes two
+# (`cell_len`); for ASCII text the two are the same.
+
+
+def head_cells(text: str, width: int) -> str:
+    """The longest start of `text` that fits in `width` cells (a wide character that would
+    straddle the end is left out, never cut)."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += get_character_cell_size(ch)
+        if used > width:
+            return text[:i]
+    return text
+
+
+def tail_cells(text: str, width: int) -> str:
+    """The longest end of `text` that fits in `width` cells."""
+    used = 0
+    for i in range(len(text) - 1, -1, -1):
+        used += get_character_cell_size(text[i])
+        if used > width:
+            return text[i + 1:]
+    return text
+
+
+def pad_cells(text: str, width: int, align: str = "<") -> str:
+    """`text` padded with spaces to `width` cells ("<" left-aligned, ">" right, "^" centred
+    with the odd space on the right); a longer text as it is."""
+    pad = max(width - cell_len(text), 0)
+    if align == ">":
+        return " " * pad + text
+    if align == "^":
+        return " " * (pad // 2) + text + " " * (pad - pad // 2)
+    return text + " " * pad
 
 
 def sci(v: float, digits: int = 1) -> str:
@@ -68,7 +104,7 @@ def log10_safe(a: np.ndarray) -> np.ndarray:
 def ellipsize(text: str, width: int) -> str:
     if width <= 0:
         return ""
-    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+    return text if cell_len(text) <= width else head_cells(text, max(0, width - 1)) + "…"
 
 
 def _inside_number(text: str, i: int) -> bool:
@@ -81,17 +117,19 @@ def _inside_number(text: str, i: int) -> bool:
 
 
 def cut_middle(text: str, width: int, head: int | None = None) -> str:
-    """`text` in at most `width` characters: cut in the middle with "…", keeping `head`
-    characters of its start (default: half, rounded up) and the rest of its end. A cut
-    never splits a number: the part of it that would be cut goes, whole ("depth 40" does
-    not become "depth 4…")."""
-    if len(text) <= width:
+    """`text` in at most `width` cells: cut in the middle with "…", keeping `head` cells
+    of its start (default: half, rounded up) and the rest of its end. A cut never splits
+    a number: the part of it that would be cut goes, whole ("depth 40" does not become
+    "depth 4…"), nor a wide character."""
+    if cell_len(text) <= width:
         return text
     if width <= 1:
         return "…"[:max(width, 0)]
     room = width - 1
     head = (room + 1) // 2 if head is None else min(max(head, 0), room)
-    start = len(text) - (room - head)
+    tail = room - head
+    head = len(head_cells(text, head))  # cells to characters
+    start = len(text) - len(tail_cells(text, tail))
     while _inside_number(text, head):
         head -= 1
     while _inside_number(text, start):
@@ -100,7 +138,7 @@ def cut_middle(text: str, width: int, head: int | None = None) -> str:
 
 
 def shorten_labels(labels: list[str], width: int) -> list[str]:
-    """Each label in at most `width` characters, labels that differ kept different.
+    """Each label in at most `width` cells, labels that differ kept different.
 
     A label that fits stays whole; a longer one is cut in the middle ("…"), keeping its
     start and its end (where "plain, depth 8" and "plain, depth 40" differ), with the
@@ -109,7 +147,7 @@ def shorten_labels(labels: list[str], width: int) -> list[str]:
     two "…"; when even that does not tell them apart in `width`, each ends with its
     number (1-based) instead."""
     labels = [str(s) for s in labels]
-    if all(len(s) <= width for s in labels):
+    if all(cell_len(s) <= width for s in labels):
         return labels
     if width <= 0:
         return ["" for _ in labels]
@@ -131,15 +169,15 @@ def shorten_labels(labels: list[str], width: int) -> list[str]:
     cut = []
     for s in labels:
         at = max((_common_prefix(s, o) for o in labels if o != s), default=0)
-        if len(s) <= width:
+        if cell_len(s) <= width:
             cut.append(s)
             continue
         inner = max(width - 2, 1)
         start = min(max(at - inner // 2, 1), len(s) - inner)
         end = start + inner
-        cut.append(("…" if start > 0 else "") + s[start:end][: width - (start > 0) - (end < len(s))]
+        cut.append(("…" if start > 0 else "") + head_cells(s[start:end], width - (start > 0) - (end < len(s)))
                    + ("…" if end < len(s) else ""))
-    if apart(cut) and all(len(c) <= width for c in cut):
+    if apart(cut) and all(cell_len(c) <= width for c in cut):
         return cut
     numbered = []
     for k, s in enumerate(labels, 1):
@@ -171,7 +209,7 @@ def _squeeze_common(labels: list[str], width: int) -> list[str] | None:
             i = j
         else:
             i += 1
-    runs.sort(key=lambda r: -sum(len(t) for t in words[0][r[0]:r[1]]))
+    runs.sort(key=lambda r: -sum(cell_len(t) for t in words[0][r[0]:r[1]]))
     folded: set[int] = set()
 
     def join(w: list[str]) -> str:
@@ -188,7 +226,7 @@ def _squeeze_common(labels: list[str], width: int) -> list[str] | None:
 
     out = [join(w) for w in words]
     for start, _ in runs:
-        if all(len(s) <= width for s in out):
+        if all(cell_len(s) <= width for s in out):
             break
         folded.add(start)
         out = [join(w) for w in words]

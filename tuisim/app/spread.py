@@ -21,6 +21,8 @@ import warnings
 
 import numpy as np
 
+from tuisim.i18n import _
+
 
 def _quiet(fn, a: np.ndarray, axis: int = 0) -> np.ndarray:
     """fn (nanmedian, nanmin, nanmax) without the all-NaN warnings: a step no seed has
@@ -148,7 +150,7 @@ def median_histogram(hists: list[tuple[np.ndarray | None, int]]) -> tuple[np.nda
 def seed_span(seeds: list[int]) -> str:
     """"seeds 0-2" for consecutive seeds, else "seeds 0, 4, 7"; "seed 3" for one."""
     if len(seeds) == 1:
-        return f"seed {seeds[0]}"
+        return _("seed {seed}").format(seed=seeds[0])
     if seeds == list(range(seeds[0], seeds[0] + len(seeds))):
-        return f"seeds {seeds[0]}-{seeds[-1]}"
-    return "seeds " + ", ".join(map(str, seeds))
+        return _("seeds {first}-{last}").format(first=seeds[0], last=seeds[-1])
+    return _("seeds {list}").format(list=", ".join(map(str, seeds)))

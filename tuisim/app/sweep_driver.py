@@ -27,6 +27,8 @@ from typing import Callable
 from tuisim.sweep import OK, SweepError, SweepPlan, SweepRun, load_sweep
 from tuisim.sweep.headless import interruption
 
+from tuisim.i18n import _
+
 from . import messages as m
 
 
@@ -127,7 +129,9 @@ class SweepDriver:
         if self.scheduler is not None:
             return f"Dask {self.scheduler}"
         n = self.sweep.workers
-        return "this process" if n == 0 else f"{n} local worker{'s' if n != 1 else ''}"
+        if n == 0:
+            return _("this process")
+        return (_("{n} local workers") if n != 1 else _("{n} local worker")).format(n=n)
 
     @property
     def active(self) -> bool:
@@ -139,18 +143,19 @@ class SweepDriver:
         if self.state != "interrupted":
             return ""
         res = self.results
-        return f"interrupted: {res.done} of {res.total} runs; the cluster was lost · space resumes"
+        return _("interrupted: {done} of {total} runs; the cluster was lost · space resumes").format(
+            done=res.done, total=res.total)
 
     @property
     def hint(self) -> str:
         """Why the sweep stopped and how to finish it (the screen's notification)."""
         if self.state != "interrupted":
             return ""
-        text = f"{interruption(self.sweep) or 'interrupted'}.\nSpace resumes on the cluster once it is back " \
-               f"(the runs done are kept)."
+        text = f"{interruption(self.sweep) or _('interrupted')}.\n" + _(
+            "Space resumes on the cluster once it is back (the runs done are kept).")
         command = None if self.own_dir else self.sweep.resume_command()
         if command is not None:
-            text += f" Later, or from a shell:\n{command}"
+            text += " " + _("Later, or from a shell:") + f"\n{command}"
         return text
 
     def pause(self) -> None:
@@ -196,8 +201,8 @@ class SweepDriver:
                 if r.status != OK and not r.resumed:
                     failed += 1
                     if failed == 1:
-                        emit(m.SweepRunFailed(self, text=f"{self.grid.describe(r.cell)}, seed {r.seed}: {r.status}: "
-                                                         f"{r.error}"))
+                        emit(m.SweepRunFailed(self, text=_("{cell}, seed {seed}: {status}: {error}").format(
+                            cell=self.grid.describe(r.cell), seed=r.seed, status=r.status, error=r.error)))
                 if cancelled is not None and cancelled.is_set():
                     sweep.stop()
         except BaseException:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tuisim.i18n import _
 from tuisim.scenario import MEASURES
 
 VARIANT = "variant"
@@ -116,7 +117,7 @@ class MapLayout:
     def describe(self, cell: tuple[int, ...]) -> str:
         """'sigma_w^2 = 1 · model.depth = 20 · tanh' (the tick labels)."""
         parts = [a.labels[i] if a.key == VARIANT else f"{a.title} = {a.labels[i]}" for a, i in zip(self.axes, cell)]
-        return " · ".join(parts) or "the only cell"
+        return " · ".join(parts) or _("the only cell")
 
     def cell(self, panel: int, col: int, row: int) -> tuple[int, ...]:
         """The grid cell drawn at (panel, row, column)."""

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 
 from tuisim.core.surface import Surface
+from tuisim.i18n import N_, _, scenario_text
 
 from ..driver import SPEEDS, Driver
 from ..widgets.footer import KeyFooter
@@ -31,9 +32,10 @@ KEPT = ("toggle_pause", "step", "restart", "faster", "slower", "next_variant", "
 
 class PathScreen(RunScreen, inherit_bindings=False):
     BINDINGS = [b for b in RunScreen.BINDINGS if b.action in KEPT] + [
-        Binding("z", "zoom_paths", "Zoom", tooltip="The map: the surface's classic window, or zoomed onto the paths"),
-        Binding("a", "toggle_lesson", "About", tooltip="The lesson's text (and its checked claims) in place of the "
-                "loss plot, when the screen is too short for both"),
+        Binding("z", "zoom_paths", N_("Zoom"),
+                tooltip=N_("The map: the surface's classic window, or zoomed onto the paths")),
+        Binding("a", "toggle_lesson", N_("About"), tooltip=N_("The lesson's text (and its checked claims) in place "
+                "of the loss plot, when the screen is too short for both")),
     ]
     FOOTER_PRIORITY = ("toggle_pause", "step", "zoom_paths", "restart", "settings", "toggle_lesson", "faster",
                        "slower", "next_variant", "export", "screenshot")
@@ -48,7 +50,7 @@ class PathScreen(RunScreen, inherit_bindings=False):
 
     def compose(self) -> ComposeResult:
         sc = self.scenario
-        yield TitleBar(sc.title, list(sc.lessons), id="title")
+        yield TitleBar(scenario_text(sc, "title"), list(sc.lessons), id="title")
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield PathView(id="paths")
@@ -103,9 +105,10 @@ class PathScreen(RunScreen, inherit_bindings=False):
         for g in message.driver.session.groups:
             v = g.variant
             x, y = v.surface["start"]
-            noise = f", gradient noise {v.surface['noise']:g}" if v.surface["noise"] else ""
+            noise = _(", gradient noise {noise}").format(noise=f"{v.surface['noise']:g}") if v.surface["noise"] else ""
             lr = g.runs[0].opt.hparams["lr"]
-            about.append((g.label, f"{v.train['optimizer']}, lr {lr:g}, from ({x:g}, {y:g}){noise}"))
+            about.append((g.label, _("{optimizer}, lr {lr}, from ({x}, {y}){noise}").format(
+                optimizer=v.train["optimizer"], lr=f"{lr:g}", x=f"{x:g}", y=f"{y:g}", noise=noise)))
         for p in self.query(LessonPanel):
             p.set_info(networks=about)
 
@@ -124,7 +127,7 @@ class PathScreen(RunScreen, inherit_bindings=False):
     # ------------------------------------------------------------------ actions
     def action_zoom_paths(self) -> None:
         self.zoomed = not self.zoomed
-        self.notify("the map: zoomed onto the paths" if self.zoomed else "the map: the surface's classic window",
+        self.notify(_("the map: zoomed onto the paths") if self.zoomed else _("the map: the surface's classic window"),
                     timeout=1.5)
         self.refresh_frame(force=True)
 

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher
 from textual.worker import Worker, get_current_worker
 
+from tuisim.i18n import N_, _, scenario_text
 from tuisim.scenario import ScenarioError, parse_scenario
 
 from .. import messages as m
@@ -33,41 +34,43 @@ from ..widgets.plot import preload
 from ..widgets.status import StatusBar, TitleBar, ViewTabs
 
 VIEWS = ("heat", "health", "hist", "about", "boundary")
-VIEW_NAMES = {"heat": "Heat strip", "health": "Health", "hist": "Histograms", "about": "About",
-              "boundary": "Decision boundary"}
+VIEW_NAMES = {"heat": N_("Heat strip"), "health": N_("Health"), "hist": N_("Histograms"), "about": N_("About"),
+              "boundary": N_("Decision boundary")}  # translated where shown (ViewTabs)
 
 
 class RunScreen(Screen):
     KIND = "run"
-    BINDINGS = [
-        Binding("space", "toggle_pause", "Pause", tooltip="Pause or resume every variant"),
-        Binding("n", "step", "Step", tooltip="One training step (pauses first)"),
-        Binding("r", "restart", "Restart", tooltip="Restart every variant from its initial weights"),
-        Binding("plus,equals_sign", "faster", "Faster", key_display="+", tooltip="Train faster"),
-        Binding("minus", "slower", "Slower", key_display="-", tooltip="Train slower"),
-        Binding("g", "toggle_quantity", "dW↔dz", tooltip="Bars and heat strip: the weights' gradient "
-                "‖dL/dW‖ or the back-propagated signal ‖dL/dz‖"),
-        Binding("v", "next_variant", "Variant", tooltip="Focus the next variant (health table, lr, settings)"),
-        Binding("p", "next_view", "View", tooltip="The lower panel's next view"),
-        Binding("h", "toggle_histogram", "Hist act↔grad", show=False,
-                tooltip="Histograms: activations or log10 |dL/dz|"),
-        Binding("d", "toggle_distribution", "Heat strip: norms ↔ |dL/dz| percentiles", show=False),
-        Binding("1", "view('heat')", "Heat strip", show=False),
-        Binding("2", "view('health')", "Health table", show=False),
-        Binding("3", "view('hist')", "Histograms", show=False),
-        Binding("4", "view('about')", "About the lesson", show=False),
-        Binding("5", "view('boundary')", "Decision boundary (2-D classification data)", show=False),
-        Binding("0", "view('none')", "Hide the lower panel", show=False),
-        Binding("z", "zoom", "Zoom the focused panel", show=False),
-        Binding("f", "toggle_bars_axis", "Bars: fixed axis ↔ zoomed on the data", show=False,
-                tooltip="Gradient bars: the fixed 1e-14..1e6 axis, or one around the data"),
-        Binding("left_square_bracket", "scale_lr(0.5)", "Halve the lr", key_display="[", show=False),
-        Binding("right_square_bracket", "scale_lr(2.0)", "Double the lr", key_display="]", show=False),
-        Binding("e", "settings", "Settings", tooltip="Change lr, momentum, weight decay, clipping live; "
-                "any KEY=VALUE with a restart"),
-        Binding("s", "screenshot", "Screenshot", tooltip="Save the screen as SVG"),
-        Binding("x", "export", "Export", tooltip="Write steps.jsonl, steps.csv, summary.json and the weights"),
-        Binding("escape", "back", "Lessons", show=False, tooltip="Back to the lessons (or out of a zoom)"),
+    BINDINGS = [  # descriptions and tooltips translated where shown (the footer, the help)
+        Binding("space", "toggle_pause", N_("Pause"), tooltip=N_("Pause or resume every variant")),
+        Binding("n", "step", N_("Step"), tooltip=N_("One training step (pauses first)")),
+        Binding("r", "restart", N_("Restart"), tooltip=N_("Restart every variant from its initial weights")),
+        Binding("plus,equals_sign", "faster", N_("Faster"), key_display="+", tooltip=N_("Train faster")),
+        Binding("minus", "slower", N_("Slower"), key_display="-", tooltip=N_("Train slower")),
+        Binding("g", "toggle_quantity", "dW↔dz", tooltip=N_("Bars and heat strip: the weights' gradient "
+                "‖dL/dW‖ or the back-propagated signal ‖dL/dz‖")),
+        Binding("v", "next_variant", N_("Variant"),
+                tooltip=N_("Focus the next variant (health table, lr, settings)")),
+        Binding("p", "next_view", N_("View"), tooltip=N_("The lower panel's next view")),
+        Binding("h", "toggle_histogram", N_("Hist act↔grad"), show=False,
+                tooltip=N_("Histograms: activations or log10 |dL/dz|")),
+        Binding("d", "toggle_distribution", N_("Heat strip: norms ↔ |dL/dz| percentiles"), show=False),
+        Binding("1", "view('heat')", N_("Heat strip"), show=False),
+        Binding("2", "view('health')", N_("Health table"), show=False),
+        Binding("3", "view('hist')", N_("Histograms"), show=False),
+        Binding("4", "view('about')", N_("About the lesson"), show=False),
+        Binding("5", "view('boundary')", N_("Decision boundary (2-D classification data)"), show=False),
+        Binding("0", "view('none')", N_("Hide the lower panel"), show=False),
+        Binding("z", "zoom", N_("Zoom the focused panel"), show=False),
+        Binding("f", "toggle_bars_axis", N_("Bars: fixed axis ↔ zoomed on the data"), show=False,
+                tooltip=N_("Gradient bars: the fixed 1e-14..1e6 axis, or one around the data")),
+        Binding("left_square_bracket", "scale_lr(0.5)", N_("Halve the lr"), key_display="[", show=False),
+        Binding("right_square_bracket", "scale_lr(2.0)", N_("Double the lr"), key_display="]", show=False),
+        Binding("e", "settings", N_("Settings"), tooltip=N_("Change lr, momentum, weight decay, clipping live; "
+                "any KEY=VALUE with a restart")),
+        Binding("s", "screenshot", N_("Screenshot"), tooltip=N_("Save the screen as SVG")),
+        Binding("x", "export", N_("Export"),
+                tooltip=N_("Write steps.jsonl, steps.csv, summary.json and the weights")),
+        Binding("escape", "back", N_("Lessons"), show=False, tooltip=N_("Back to the lessons (or out of a zoom)")),
     ]
     # what the footer keeps when the line is short, most important first (after q and ?)
     FOOTER_PRIORITY = ("toggle_pause", "step", "toggle_quantity", "next_view", "settings", "next_variant",
@@ -90,12 +93,13 @@ class RunScreen(Screen):
         self.view = "heat"
         self._view_chosen = False
         self._last_key = None
-        self.boundary_why: str | None = "the data is not known yet"  # None: the boundary view applies
+        # why the boundary view does not apply (shown translated), None: it applies
+        self.boundary_why: str | None = N_("the data is not known yet")
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         sc = self.scenario
-        yield TitleBar(sc.title, list(sc.lessons), id="title")
+        yield TitleBar(scenario_text(sc, "title"), list(sc.lessons), id="title")
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield LossPlot(id="loss")
@@ -197,7 +201,7 @@ class RunScreen(Screen):
             p.set_info(networks=nets)
         data = [g.runs[0].data for g in message.driver.session.groups]
         self.boundary_why = None if any(applies(d) for d in data) else \
-            f"the decision boundary needs 2-D classification data: {why_not(data[0])}"
+            _("the decision boundary needs 2-D classification data: {why}").format(why=why_not(data[0]))
         self._apply_view()
 
     def on_engine_ready(self, message: m.EngineReady) -> None:
@@ -217,9 +221,9 @@ class RunScreen(Screen):
 
     def on_variant_diverged(self, message: m.VariantDiverged) -> None:
         if self._mine(message) and not self.deterministic:
-            who = message.label + (f" (seed {message.seed})" if message.seed is not None else "")
-            self.notify(f"{who} diverged at step {message.step}: its loss or gradients are no longer "
-                        f"finite", title="Diverged", severity="warning")
+            who = message.label + (_(" (seed {seed})").format(seed=message.seed) if message.seed is not None else "")
+            self.notify(_("{who} diverged at step {step}: its loss or gradients are no longer finite").format(
+                who=who, step=message.step), title=_("Diverged"), severity="warning")
 
     def on_run_finished(self, message: m.RunFinished) -> None:
         if not self._mine(message):
@@ -228,8 +232,9 @@ class RunScreen(Screen):
             p.set_info(checks=message.checks)
         self.refresh_frame(force=True)
         if message.checks and not self.deterministic:
-            ok = sum(1 for passed, _ in message.checks if passed)
-            self.notify(f"{ok} of {len(message.checks)} expectations hold (see About)", title="Run finished")
+            ok = sum(1 for passed, __ in message.checks if passed)
+            self.notify(_("{ok} of {n} expectations hold (see About)").format(ok=ok, n=len(message.checks)),
+                        title=_("Run finished"))
 
     def on_notice(self, message: m.Notice) -> None:
         if self._mine(message):
@@ -281,12 +286,12 @@ class RunScreen(Screen):
     def action_faster(self) -> None:
         if self.driver is not None:
             self.driver.faster()
-            self.notify(f"speed: {speed_label(self.driver.speed)}", timeout=1.5)
+            self.notify(_("speed: {speed}").format(speed=speed_label(self.driver.speed)), timeout=1.5)
 
     def action_slower(self) -> None:
         if self.driver is not None:
             self.driver.slower()
-            self.notify(f"speed: {speed_label(self.driver.speed)}", timeout=1.5)
+            self.notify(_("speed: {speed}").format(speed=speed_label(self.driver.speed)), timeout=1.5)
 
     def action_toggle_quantity(self) -> None:
         self.quantity = "delta_norm" if self.quantity == "grad_norm" else "grad_norm"
@@ -331,7 +336,7 @@ class RunScreen(Screen):
             self.query_one("#lesson").focus()
             return
         if view == "boundary" and self.boundary_why is not None:
-            self.notify(self.boundary_why, severity="warning")
+            self.notify(_(self.boundary_why), severity="warning")
             return
         self.view = view
         self._view_chosen = True
@@ -365,13 +370,13 @@ class RunScreen(Screen):
             return "lr " + ("×2" if factor > 1 else "÷2") + ": " + ", ".join(
                 f"{num(g.runs[0].opt.hparams['lr'])} ({g.label})" for g in session.groups)
 
-        self.driver.call(apply, "change the learning rate")
+        self.driver.call(apply, _("change the learning rate"))
 
     def action_settings(self) -> None:
         from .settings import SettingsScreen
 
         if self.driver is None or self.driver.session is None:
-            self.notify("the networks are still being built", severity="warning")
+            self.notify(_("the networks are still being built"), severity="warning")
             return
         groups = self.driver.session.groups
         focus = groups[self.focus_index % len(groups)].runs[0]
@@ -391,9 +396,9 @@ class RunScreen(Screen):
             setting, scenario = result["restart"]
             self.overrides.append(setting)
             self.scenario = scenario
-            self.query_one(TitleBar).title_text = f"{scenario.title} · " + ", ".join(self.overrides)
+            self.query_one(TitleBar).title_text = f"{scenario_text(scenario, 'title')} · " + ", ".join(self.overrides)
             self.query_one(TitleBar).refresh()
-            self.notify(f"restarted with {setting}")
+            self.notify(_("restarted with {setting}").format(setting=setting))
             self.start()
             return
         changes, every = result["live"], result["every"]
@@ -406,10 +411,12 @@ class RunScreen(Screen):
             for r in session.runs:  # the variant's every seed
                 if every or r.label == focus_label:
                     r.set_live(**changes)
-            who = "every variant" if every else focus_label
-            return "changed " + ", ".join(f"{k} = {v}" for k, v in changes.items()) + f" for {who}"
+            changed = ", ".join(f"{k} = {v}" for k, v in changes.items())
+            if every:
+                return _("changed {changes} for every variant").format(changes=changed)
+            return _("changed {changes} for {variant}").format(changes=changed, variant=focus_label)
 
-        self.driver.call(apply, "change the settings")
+        self.driver.call(apply, _("change the settings"))
 
     def action_screenshot(self) -> None:
         directory = Path(getattr(self.app, "screenshot_dir", None) or Path.cwd())
@@ -424,11 +431,11 @@ class RunScreen(Screen):
             k += 1
             path = directory / f"{name}-{k}.svg"
         self.app.save_screenshot(filename=path.name, path=str(directory))
-        self.notify(f"saved {path}", title="Screenshot")
+        self.notify(_("saved {path}").format(path=path), title=_("Screenshot"))
 
     def action_export(self) -> None:
         if self.driver is None or self.driver.session is None:
-            self.notify("nothing to export yet", severity="warning")
+            self.notify(_("nothing to export yet"), severity="warning")
             return
         directory = Path(getattr(self.app, "export_dir", None) or Path.cwd())
         if not writable(self, directory):
@@ -440,7 +447,8 @@ class RunScreen(Screen):
 
             out = directory / f"tuisim-{sc.name}-step{driver.step}"
             RunWriter(out, session).close(export_summary(session, sc, self.overrides, driver.train_seconds))
-            weights = "" if sc.surface else " and weights/"
-            return f"exported {out}/steps.jsonl, steps.csv, summary.json{weights}"
+            if sc.surface:
+                return _("exported {out}/steps.jsonl, steps.csv, summary.json").format(out=out)
+            return _("exported {out}/steps.jsonl, steps.csv, summary.json and weights/").format(out=out)
 
-        self.driver.call(export, "export")
+        self.driver.call(export, _("export"))

@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.worker import Worker, get_current_worker
 
+from tuisim.i18n import N_, _, scenario_text
 from tuisim.scenario import ScenarioError
 
 from .. import messages as m
@@ -35,19 +36,20 @@ from ..widgets.sweep_curves import SweepCurves
 
 class SweepScreen(Screen):
     KIND = "sweep"
-    BINDINGS = [
-        Binding("enter", "open_cell", "Open run", tooltip="Open the selected cell's run in the run screen"),
-        Binding("left", "move(-1, 0)", "Select the cell to the left", show=False),
-        Binding("right", "move(1, 0)", "Select the cell to the right", show=False),
-        Binding("up", "move(0, -1)", "Select the cell above", show=False),
-        Binding("down", "move(0, 1)", "Select the cell below", show=False),
-        Binding("v", "next_variant", "Variant", tooltip="The next variant's map"),
-        Binding("n", "next_seed", "Seed", tooltip="The next seed: which of the cell's runs enter opens"),
-        Binding("space", "toggle_pause", "Pause", tooltip="Pause or resume the sweep (the runs done are kept)"),
-        Binding("k", "toggle_quick", "Quick/full", tooltip="Switch between the quick grid and the full one"),
-        Binding("a", "toggle_about", "About", tooltip="Show or hide what the map shows and its claims"),
-        Binding("s", "screenshot", "Screenshot", tooltip="Save the screen as SVG"),
-        Binding("escape", "back", "Lessons", show=False, tooltip="Back to the lessons (stops the sweep)"),
+    BINDINGS = [  # descriptions and tooltips translated where shown (the footer, the help)
+        Binding("enter", "open_cell", N_("Open run"), tooltip=N_("Open the selected cell's run in the run screen")),
+        Binding("left", "move(-1, 0)", N_("Select the cell to the left"), show=False),
+        Binding("right", "move(1, 0)", N_("Select the cell to the right"), show=False),
+        Binding("up", "move(0, -1)", N_("Select the cell above"), show=False),
+        Binding("down", "move(0, 1)", N_("Select the cell below"), show=False),
+        Binding("v", "next_variant", N_("Variant"), tooltip=N_("The next variant's map")),
+        Binding("n", "next_seed", N_("Seed"), tooltip=N_("The next seed: which of the cell's runs enter opens")),
+        Binding("space", "toggle_pause", N_("Pause"),
+                tooltip=N_("Pause or resume the sweep (the runs done are kept)")),
+        Binding("k", "toggle_quick", N_("Quick/full"), tooltip=N_("Switch between the quick grid and the full one")),
+        Binding("a", "toggle_about", N_("About"), tooltip=N_("Show or hide what the map shows and its claims")),
+        Binding("s", "screenshot", N_("Screenshot"), tooltip=N_("Save the screen as SVG")),
+        Binding("escape", "back", N_("Lessons"), show=False, tooltip=N_("Back to the lessons (stops the sweep)")),
     ]
     # what the footer keeps when the line is short, most important first (after q and ?)
     FOOTER_PRIORITY = ("open_cell", "toggle_pause", "toggle_about", "next_variant", "next_seed", "toggle_quick",
@@ -76,7 +78,7 @@ class SweepScreen(Screen):
     def compose(self) -> ComposeResult:
         plan = self.spec.plan(self.quick)
         sc = plan.scenario
-        yield TitleBar(f"Sweep · {sc.title}", list(sc.lessons), id="title")
+        yield TitleBar(_("Sweep · {title}").format(title=scenario_text(sc, "title")), list(sc.lessons), id="title")
         with Horizontal(id="sweep-body"):
             with Vertical(id="sweep-left"):
                 yield SweepCurves(id="curves")
@@ -130,15 +132,17 @@ class SweepScreen(Screen):
         self.set_class(lay.y is None or lay.row_variant, "-one-axis")
         g = plan.grid
         status.driver, status.error = driver, driver.notice or None  # a lost cluster stays said
-        status.grid_name = f"{'quick' if quick else 'full'} grid"
+        grid_name = _("quick grid") if quick else _("full grid")
+        status.grid_name = grid_name
         heat = self.query_one(Heatmap)
         seeds = len(g.seeds)
         heat.border_title = f"{measure_title(plan.measure.describe())} · " + (
-            f"mean of {seeds} seeds" if seeds > 1 else "one seed")
+            _("mean of {n} seeds").format(n=seeds) if seeds > 1 else _("one seed"))
         shape = " × ".join(str(len(a)) for a in g.explicit_axes) or "1"
-        heat.border_subtitle = (f"{'quick' if quick else 'full'} grid: {shape}"
-                                + (f" × {len(g.variants)} variants" if len(g.variants) > 1 else "")
-                                + f" × {seeds} seed{'s' * (seeds != 1)} = {len(plan.tasks)} runs")
+        heat.border_subtitle = (f"{grid_name}: {shape}"
+                                + (_(" × {n} variants").format(n=len(g.variants)) if len(g.variants) > 1 else "")
+                                + (_(" × {n} seeds = {runs} runs") if seeds != 1 else _(" × {n} seed = {runs} runs"))
+                                .format(n=seeds, runs=len(plan.tasks)))
         about = self.query_one(SweepAbout)
         about.set_grid(lay, plan, quick)
         if driver.checks is not None:
@@ -165,7 +169,8 @@ class SweepScreen(Screen):
         checks = [c for c in message.checks if not c.skipped]
         if checks and not self.deterministic:
             ok = sum(1 for c in checks if c.passed)
-            self.notify(f"{ok} of {len(checks)} claims about the map hold (a: About)", title="Sweep finished")
+            self.notify(_("{ok} of {n} claims about the map hold (a: About)").format(ok=ok, n=len(checks)),
+                        title=_("Sweep finished"))
 
     def on_sweep_paused(self, message: m.SweepPaused) -> None:
         if self._mine(message):
@@ -175,14 +180,14 @@ class SweepScreen(Screen):
                 self.query_one(SweepStatusBar).error = d.notice
                 self.query_one(SweepStatusBar).update_if_changed()
                 if not self.deterministic:
-                    self.notify(d.hint, title="The sweep's cluster was lost", severity="error", timeout=30,
+                    self.notify(d.hint, title=_("The sweep's cluster was lost"), severity="error", timeout=30,
                                 markup=False)
 
     def on_sweep_run_failed(self, message: m.SweepRunFailed) -> None:
         if self._mine(message) and not self._told_failure and not self.deterministic:
             self._told_failure = True
-            self.notify(f"{message.text}\nThe map marks failed cells with !; select one to read why.",
-                        title="A run failed", severity="warning", timeout=10)
+            self.notify(message.text + "\n" + _("The map marks failed cells with !; select one to read why."),
+                        title=_("A run failed"), severity="warning", timeout=10)
 
     def on_unmount(self) -> None:
         for d in self.drivers.values():
@@ -244,14 +249,14 @@ class SweepScreen(Screen):
         elif lay.row_variant:
             self.cursor = (p, c, (r + 1) % lay.ny)
         else:
-            self.notify("this sweep has one variant", timeout=2)
+            self.notify(_("this sweep has one variant"), timeout=2)
             return
         self.refresh_frame(force=True)
 
     def action_next_seed(self) -> None:
         n = len(self.driver.grid.seeds) if self.driver else 1
         if n < 2:
-            self.notify("this sweep runs one seed per point", timeout=2)
+            self.notify(_("this sweep runs one seed per point"), timeout=2)
             return
         self.seed_index = (self.seed_index + 1) % n
         self.refresh_frame(force=True)
@@ -266,7 +271,7 @@ class SweepScreen(Screen):
             self.query_one(SweepStatusBar).error = None
             self._run(d)
         elif d.state == "finished":
-            self.notify("every run of this grid is done", timeout=2)
+            self.notify(_("every run of this grid is done"), timeout=2)
         self.query_one(SweepStatusBar).update_if_changed()
 
     def action_toggle_quick(self) -> None:
@@ -276,13 +281,13 @@ class SweepScreen(Screen):
             self.notify(str(e), severity="error")
             return
         if not has_quick:
-            self.notify("this sweep has no [sweep.quick] grid", timeout=3)
+            self.notify(_("this sweep has no [sweep.quick] grid"), timeout=3)
             return
         self.activate(not self.quick)
         self.refresh_bindings()
         d = self.driver
-        self.notify(f"{'quick' if self.quick else 'full'} grid: {d.progress()['total']} runs"
-                    + ("" if d.state != "finished" else ", all done"), timeout=3)
+        text = (_("quick grid: {n} runs") if self.quick else _("full grid: {n} runs")).format(n=d.progress()["total"])
+        self.notify(text + ("" if d.state != "finished" else _(", all done")), timeout=3)
 
     def action_toggle_about(self) -> None:
         self.about = not self.has_class("-about")
@@ -303,24 +308,28 @@ class SweepScreen(Screen):
         try:
             sc = plan.scenario_at(cell)
         except ScenarioError as e:
-            self.app.push_screen(ErrorScreen("Cannot open this cell", str(e)))
+            self.app.push_screen(ErrorScreen(_("Cannot open this cell"), str(e)))
             return
         variant = grid.variant(cell)
         focus = next((i for i, v in enumerate(sc.variants) if v.label == variant), 0)
         where = self.map_layout.describe(cell)
         summary = summarize(self.map_layout, d.results, cell, plan.measure.name, self.seed_index).runs
         got = next((r for r in summary if r.seed == seed and r.status == "ok"), None)
-        value = f" Its {measure_title(plan.measure.describe())} in the sweep: **{got.value:.4g}**." if got else ""
-        others = (f" Every variant of the scenario runs; the cell is the variant **{variant}**."
-                  if len(sc.variants) > 1 else "")
-        note = (f"**One cell of the map**: {where}, seed {seed}.{value}{others} The scenario's own "
-                f"expectations are left out: they are about its default point.\n\n")
+        value = _(" Its {measure} in the sweep: **{value}**.").format(
+            measure=measure_title(plan.measure.describe()), value=f"{got.value:.4g}") if got else ""
+        others = (_(" Every variant of the scenario runs; the cell is the variant **{variant}**.").format(
+            variant=variant) if len(sc.variants) > 1 else "")
+        note = _("**One cell of the map**: {where}, seed {seed}.{value}{others} The scenario's own "
+                 "expectations are left out: they are about its default point.").format(
+            where=where, seed=seed, value=value, others=others) + "\n\n"
         # the one seed the map's cell shows, whatever `seeds` the scenario file sets; a lone
         # variant (named after the scenario's title) takes the cell's parameters as its name
         lone = len(sc.variants) == 1 and sc.variants[0].label == sc.title
         variants = [dataclasses.replace(sc.variants[0], label=where)] if lone else sc.variants
-        sc = dataclasses.replace(sc, title=f"{where} · seed {seed} · {sc.title}", expects=[],
-                                 description=note + sc.description, seeds=1, variants=variants)
+        # the title and description in the current language (the scenario's Chinese ones included)
+        sc = dataclasses.replace(sc, title=_("{where} · seed {seed} · {title}").format(
+            where=where, seed=seed, title=scenario_text(sc, "title")), title_zh=None, expects=[],
+            description=note + scenario_text(sc, "description"), description_zh=None, seeds=1, variants=variants)
         self.app.push_screen(RunScreen(sc, seed=seed, overrides=list(plan.overrides) + grid.overrides(cell),
                                        pause_at=getattr(self.app, "pause_at", None),
                                        deterministic=self.deterministic, focus=focus))
@@ -337,7 +346,7 @@ class SweepScreen(Screen):
             k += 1
             path = directory / f"{name}-{k}.svg"
         self.app.save_screenshot(filename=path.name, path=str(directory))
-        self.notify(f"saved {path}", title="Screenshot")
+        self.notify(_("saved {path}").format(path=path), title=_("Screenshot"))
 
     def action_back(self) -> None:
         self.app.back_to_lessons()

@@ -20,6 +20,8 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
+from tuisim.i18n import N_, _
+
 from ..boundary import Map, ShadowNet, applies, boundary_map, plane
 from .panel import Panel
 
@@ -119,7 +121,7 @@ class Boundary(Panel):
         self.maps: dict[int, tuple] = {}  # variant -> (its Map, the grid's (cols, rows))
         self._shadows: dict[int, tuple] = {}  # variant -> (its run, a ShadowNet of its network)
         self._busy = False
-        self.placeholder = "waiting for the first copy of the weights…"
+        self.placeholder = N_("waiting for the first copy of the weights…")  # translated when drawn
 
     # ------------------------------------------------------------------ data
     def runs(self) -> list[tuple[int, object]]:
@@ -201,14 +203,14 @@ class Boundary(Panel):
     def titles(self) -> None:
         runs = self.runs()
         if not runs:
-            self.set_titles("Decision boundary", "")
+            self.set_titles(_("Decision boundary"), "")
             return
         data = runs[0][1].data
         names = data.class_names or tuple(str(k) for k in range(data.n_out))
         legend = "  ".join(f"{GLYPHS[k % len(GLYPHS)]} {n}" for k, n in enumerate(names))
         several = len(self.driver.session.seeds) > 1 if self.driver and self.driver.session else False
-        seed = f" · seed {runs[0][1].seed}" if several else ""
-        self.set_titles(f"Decision boundary{seed}", f"{legend} · faint: unsure")
+        seed = _(" · seed {seed}").format(seed=runs[0][1].seed) if several else ""
+        self.set_titles(_("Decision boundary") + seed, f"{legend} · " + _("faint: unsure"))
 
     def build(self):
         runs, cols, rows = self.shown()
@@ -223,7 +225,8 @@ class Boundary(Panel):
             m = got[0]
             acc = f"{m.accuracy:.0%}" if np.isfinite(m.accuracy) else ""
             label = None
-            for more in ([f"acc {acc}", f"@{m.step}"] + (["· v: next"] if single else []), [acc]):
+            for more in ([_("acc {acc}").format(acc=acc), f"@{m.step}"] + (["· " + _("v: next")] if single else []),
+                         [acc]):
                 label = Text(run.label, style=self.variant_style(i) + Style(bold=True))
                 label.append("".join(f" {w}" for w in more if w), style=self.style_of("muted"))
                 if label.cell_len <= cols:  # else the short form: the name and the accuracy
@@ -231,7 +234,7 @@ class Boundary(Panel):
             pics.append(BoundaryPicture(m, plane(run.X_train), colors, bg, label=label, points=run.X_train,
                                         labels=run.data.y_train))
         if not pics:
-            return Text(self.placeholder, style=self.style_of("muted"))
+            return Text(_(self.placeholder), style=self.style_of("muted"))
         return SideBySide(pics, GAP)
 
 

@@ -10,8 +10,13 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from tuisim.i18n import N_, _
+
 from ..format import num
 from ..sweep_map import MapLayout, measure_title
+
+
+STATUS_WORDS = (N_("failed"), N_("lost"))  # a failed run's status, translated where shown
 
 
 @dataclass
@@ -65,13 +70,14 @@ def cell_text(s: CellSummary, styles: dict[str, Style]) -> Text:
             t.append(f" ± {fmt(_std(vals))}")
         pending = sum(1 for r in s.runs if r.status == "pending")
         if len(vals) < n:
-            t.append(f"  ({len(vals)} of {n} seeds{' so far' if pending else ''})", muted)
+            t.append("  (" + (_("{k} of {n} seeds so far") if pending else _("{k} of {n} seeds")).format(
+                k=len(vals), n=n) + ")", muted)
     elif any(r.status in ("failed", "lost") for r in s.runs):
-        t.append("no value: its runs failed", error)
+        t.append(_("no value: its runs failed"), error)
     else:
-        t.append("not run yet", muted)
+        t.append(_("not run yet"), muted)
     line2 = Text(no_wrap=True, overflow="ellipsis")
-    line2.append("  seed" + "s" * (n > 1) + " ", muted)
+    line2.append("  " + (_("seeds") if n > 1 else _("seed")) + " ", muted)
     for k, r in enumerate(s.runs):
         if k:
             line2.append(" · ", muted)
@@ -80,17 +86,17 @@ def cell_text(s: CellSummary, styles: dict[str, Style]) -> Text:
         if r.status == "ok":
             line2.append(f" {fmt(r.value)}")
             if r.diverged:
-                line2.append(" ✗ diverged", warn)
+                line2.append(" ✗ " + _("diverged"), warn)
         elif r.status == "pending":
             line2.append(" …", muted)
         else:
-            line2.append(f" {r.status}: {r.error}", error)
+            line2.append(f" {_(r.status)}: {r.error}", error)  # failed, lost
     chosen = s.runs[s.chosen].seed if s.runs else 0
     line2.append("   enter", key)
-    line2.append(f": open seed {chosen}'s run" if n > 1 else ": open its run", muted)
+    line2.append(": " + (_("open seed {seed}'s run").format(seed=chosen) if n > 1 else _("open its run")), muted)
     if n > 1:
         line2.append("  n", key)
-        line2.append(": another seed", muted)
+        line2.append(": " + _("another seed"), muted)
     out = Text("\n", no_wrap=True, overflow="ellipsis").join([t, line2])
     out.no_wrap, out.overflow = True, "ellipsis"
     return out

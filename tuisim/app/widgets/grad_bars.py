@@ -21,8 +21,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
+
+from tuisim.i18n import N_, _
 
 from ..format import layer_name, ratio_text, sample_rows, sci, shorten_labels
 from ..spread import latest_spread
@@ -36,8 +39,8 @@ MIN_COL = 8  # a variant's column, at the least
 SPREAD, WHISKER, CAP = "▓", "─", "┤"  # below the median (inside the bar), above it, the largest seed
 GLYPH = {"vanishing": "▾", "healthy": " ", "exploding": "▴"}
 QUANTITIES = {
-    "grad_norm": ("‖dL/dW‖", "the weights' gradient"),
-    "delta_norm": ("‖dL/dz‖", "the back-propagated signal"),
+    "grad_norm": ("‖dL/dW‖", N_("the weights' gradient")),
+    "delta_norm": ("‖dL/dz‖", N_("the back-propagated signal")),
 }
 
 
@@ -136,7 +139,7 @@ def whiskered(v: float, low: float, high: float, cells: int, lo: float, hi: floa
     part "bar" (solid, up to the smallest seed's value, and the bar's last partial cell),
     "spread" (▓, the rest of the bar: between the smallest value and the median),
     "whisker" (─ from the bar's end, ┤ at the largest value) and "space"."""
-    chars, _ = _bar(v, cells, lo, hi)
+    chars, __ = _bar(v, cells, lo, hi)
     bar = chars.rstrip(" ")
     full = len(bar.rstrip(EIGHTHS[1:])) if bar and bar[-1] != "▸" else len(bar)
     out: list[tuple[str, str]] = []
@@ -156,13 +159,13 @@ def whiskered(v: float, low: float, high: float, cells: int, lo: float, hi: floa
     return out
 
 
-RATIO_HEADS = ("first/last = ", "first/last ", "0/out ", "")  # 0 and out: the rows' layer names
+RATIO_HEADS = (N_("first/last = "), N_("first/last "), "0/out ", "")  # 0 and out: the rows' layer names
 
 
 def ratio_head(ratios: list[str], width: int) -> str:
-    """The longest of RATIO_HEADS that fits before every one of `ratios` in width."""
+    """The longest of RATIO_HEADS that fits before every one of `ratios` in width (cells)."""
     longest = max((len(r) for r in ratios), default=0)
-    return next((h for h in RATIO_HEADS if len(h) + longest <= width), "")
+    return next((h for h in (_(h) if h else h for h in RATIO_HEADS) if cell_len(h) + longest <= width), "")
 
 
 def ratio_line(ratio: str, head: str, width: int, muted: Style) -> Text:
@@ -233,7 +236,7 @@ def render_bars(columns: list[BarColumn], width: int, height: int, styles: dict[
     ratios = height - 3 - legend >= 5 if ratios is None else ratios
     rows = height - 3 - (1 if legend else 0) - (1 if ratios else 0)
     idx = sample_rows(layers, rows)
-    note = f"{len(idx)} of {layers} layers" if len(idx) < layers else ""
+    note = _("{n} of {layers} layers").format(n=len(idx), layers=layers) if len(idx) < layers else ""
     per_col_idx = [sample_rows(d, len(idx)) if not shared else idx for d in depths]
     # the values' width is fixed (a bar's length must not change with the other values'
     # digits): "1.0e-13", else "1e-13" after a space, else without it (a bar never reaches
@@ -249,9 +252,9 @@ def render_bars(columns: list[BarColumn], width: int, height: int, styles: dict[
     for k, c in enumerate(columns):
         head = Text(no_wrap=True)
         head.append(names[k], c.style + Style(bold=True))
-        if c.state and len(names[k]) + 1 + len(c.state) <= col_w:
+        if c.state and cell_len(names[k]) + 1 + cell_len(c.state) <= col_w:
             head.append(f" {c.state}", muted)
-        elif c.state and len(names[k]) + 2 <= col_w:  # the state's mark (✓, ✗) at least
+        elif c.state and cell_len(names[k]) + 2 <= col_w:  # the state's mark (✓, ✗) at least
             head.append(f" {c.state.split()[0]}", muted)
         head.truncate(col_w, overflow="ellipsis", pad=True)
         text.append_text(head)
@@ -274,7 +277,7 @@ def render_bars(columns: list[BarColumn], width: int, height: int, styles: dict[
                 v = float(c.values[i])
                 h = health(v)
                 if c.low is None or c.high is None:
-                    chars, _ = _bar(v, bar_w, lo, hi)
+                    chars, __ = _bar(v, bar_w, lo, hi)
                     bar = chars.rstrip(" ")
                     text.append(bar, styles[h])
                     text.append(" " * (bar_w - len(bar)))
@@ -340,25 +343,26 @@ def render_bars(columns: list[BarColumn], width: int, height: int, styles: dict[
 def legend_text(styles: dict[str, Style], muted: Style, width: int, spread: bool = False) -> Text:
     """The health colours' key (and with several seeds the whisker's), as long as fits in width."""
     if spread:
-        seeds = [(f"█{SPREAD}{WHISKER}{CAP}", "healthy"), (" seeds' min, median, max", None)]
+        seeds = [(f"█{SPREAD}{WHISKER}{CAP}", "healthy"), (" " + _("seeds' min, median, max"), None)]
         short = [(f"{SPREAD}{WHISKER}{CAP}", "healthy"), (" min..max", None)]
         for key in (seeds, short):
-            t = legend_text(styles, muted, width - sum(len(s) for s, _ in key) - 3)
-            if t.cell_len + 3 + sum(len(s) for s, _ in key) <= width:
+            t = legend_text(styles, muted, width - sum(cell_len(s) for s, __ in key) - 3)
+            if t.cell_len + 3 + sum(cell_len(s) for s, __ in key) <= width:
                 t.append("   ")
                 for s, h in key:
                     t.append(s, styles[h] if h else muted)
                 return t
         return legend_text(styles, muted, width)
     lo, hi = decade(int(math.log10(VANISHING_BELOW))), decade(int(math.log10(EXPLODING_ABOVE)))
+    vanishing, healthy, exploding = _("vanishing"), _("healthy"), _("exploding")
     forms = [
-        [("▾ vanishing", "vanishing"), (f" < {lo}   ", None), ("healthy", "healthy"),
-         ("   ▴ exploding", "exploding"), (f" > {hi}", None)],
-        [("▾ vanishing", "vanishing"), ("  ", None), ("healthy", "healthy"), ("  ▴ exploding", "exploding")],
-        [("▾ vanish", "vanishing"), (" ", None), ("ok", "healthy"), (" ▴ explode", "exploding")],
+        [("▾ " + vanishing, "vanishing"), (f" < {lo}   ", None), (healthy, "healthy"),
+         ("   ▴ " + exploding, "exploding"), (f" > {hi}", None)],
+        [("▾ " + vanishing, "vanishing"), ("  ", None), (healthy, "healthy"), ("  ▴ " + exploding, "exploding")],
+        [("▾ " + _("vanish"), "vanishing"), (" ", None), (_("ok"), "healthy"), (" ▴ " + _("explode"), "exploding")],
     ]
     for form in forms:
-        if sum(len(s) for s, _ in form) <= width or form is forms[-1]:
+        if sum(cell_len(s) for s, __ in form) <= width or form is forms[-1]:
             t = Text(no_wrap=True, overflow="crop")
             for s, h in form:
                 t.append(s, styles[h] if h else muted)
@@ -396,17 +400,19 @@ class GradBars(Panel):
     def _retitle(self, note: str) -> None:
         sym, what = QUANTITIES[self.quantity]
         seeds = max((len(v.seeds) for v in self.views), default=1)
-        scale = "log, zoomed" if self.zoomed else "log"
-        title = f"Gradient {sym} per layer ({scale})"
+        scale = _("log, zoomed") if self.zoomed else _("log")
+        title = _("Gradient {sym} per layer ({scale})").format(sym=sym, scale=scale)
         if seeds > 1:  # as much as fits
-            forms = [f"{title} · median of {seeds} seeds", f"Gradient {sym} ({scale}) · median of {seeds} seeds",
-                     f"{sym} ({scale}) · median of {seeds} seeds"]
-            title = next((f for f in forms if len(f) + 4 <= self.size.width), forms[-1])
+            median = _("median of {n} seeds").format(n=seeds)
+            forms = [f"{title} · {median}", _("Gradient {sym} ({scale})").format(sym=sym, scale=scale) + f" · {median}",
+                     f"{sym} ({scale}) · {median}"]
+            title = next((f for f in forms if cell_len(f) + 4 <= self.size.width), forms[-1])
         other = QUANTITIES["delta_norm" if self.quantity == "grad_norm" else "grad_norm"][0]
-        keys = [f"g: show {other} · f: {'fixed axis' if self.zoomed else 'zoom'}", f"g: {other} · f: "
-                + ("fixed" if self.zoomed else "zoom"), f"g: show {other}"]
+        show = _("g: show {other}").format(other=other)
+        keys = [f"{show} · f: " + (_("fixed axis") if self.zoomed else _("zoom")),
+                f"g: {other} · f: " + (_("fixed") if self.zoomed else _("zoom")), show]
         head = f"{note} · " if note else ""
-        sub = next((head + k for k in keys if len(head + k) + 6 <= self.size.width), head + keys[-1])
+        sub = next((head + k for k in keys if cell_len(head + k) + 6 <= self.size.width), head + keys[-1])
         self.set_titles(title, sub)
 
     def on_mount(self) -> None:
@@ -439,16 +445,16 @@ class GradBars(Panel):
     def columns(self) -> list[BarColumn]:
         cols = []
         for v in self.views:
-            state = {"done": "✓ done", "running": "", "ready": "", "diverged": f"✗ diverged@{v.diverged_at}"}.get(
-                v.status, v.state)
+            state = {"done": "✓ " + _("done"), "running": "", "ready": "",
+                     "diverged": f"✗ {_('diverged')}@{v.diverged_at}"}.get(v.status, v.state)
             if not v.several:
                 cols.append(BarColumn(v.label, self.variant_style(v.index), state, v.latest(self.quantity)))
                 continue
             k, n = len(v.diverged_seeds), len(v.seeds)
             if v.diverged_at is not None:  # the median diverged
-                state = f"✗ diverged@{v.diverged_at} ({k}/{n})"
+                state = f"✗ {_('diverged')}@{v.diverged_at} ({k}/{n})"
             elif k:
-                state = (state + " " if state else "") + f"✗ {k}/{n} diverged"
+                state = (state + " " if state else "") + _("✗ {k}/{n} diverged").format(k=k, n=n)
             spread = self._spread(v)
             med, low, high = spread if spread is not None else (None, None, None)
             cols.append(BarColumn(v.label, self.variant_style(v.index), state, med, low, high))

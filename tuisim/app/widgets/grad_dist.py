@@ -27,6 +27,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
+from tuisim.i18n import _
 from tuisim.run.percentiles import GRAD_RANGE, PERCENTILES
 
 from ..format import layer_name, sample_rows
@@ -176,15 +177,15 @@ class DistRenderable:
         key = Text(" " * 4, style=self.muted, no_wrap=True, overflow="ellipsis")
         key.append("▀", Style(color=st["median"].color, bgcolor=st["inner"].color))
         narrow = self.width < 60
-        key.append(" med " if narrow else " median ", self.muted)
+        key.append(f" {_('med') if narrow else _('median')} ", self.muted)
         key.append("█", Style(color=st["inner"].color))
         key.append(" 25-75% ", self.muted)
         key.append("█", Style(color=st["outer"].color))
         key.append(" 5-95%", self.muted)
         wide = self.width >= 90
         axis = f"{decade(int(self.lo))}–{decade(int(self.hi))}" if narrow else \
-            f"{decade(int(self.lo))} to {decade(int(self.hi))}"
-        key.append(f" {'' if narrow else '· '}{'each layer up: ' if wide else ''}{axis}"
-                   f"{', exact zeros in =0' if wide else ''}", self.muted)
+            _("{lo} to {hi}").format(lo=decade(int(self.lo)), hi=decade(int(self.hi)))
+        key.append(f" {'' if narrow else '· '}{_('each layer up: ') if wide else ''}{axis}"
+                   f"{_(', exact zeros in =0') if wide else ''}", self.muted)
         key.truncate(self.width, overflow="ellipsis")
         return key

@@ -17,11 +17,13 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from rich.cells import cell_len
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
 from tuisim.core.registry import DEAD_ACTIVATIONS, SATURATING_ACTIVATIONS
+from tuisim.i18n import N_, _
 
 from ..format import cut_middle, layer_name, num, pct, sample_rows, sci
 from ..spread import nan_spread
@@ -66,7 +68,12 @@ def short(v: float) -> str:
 
 
 FIELDS = ("act_mean", "act_std", "saturated", "dead", "update_ratio")
-HEADERS = {"act_mean": "mean", "act_std": "std", "saturated": "sat%", "dead": "dead%", "update_ratio": "upd/W"}
+HEADERS = {"act_mean": N_("mean"), "act_std": N_("std"), "saturated": N_("sat%"), "dead": N_("dead%"),
+           "update_ratio": "upd/W"}  # translated where shown (`header`)
+
+
+def header(field: str) -> str:
+    return _(HEADERS[field])
 RANGE_ORDER = ("update_ratio", "act_std", "act_mean", "dead", "saturated")  # which ranges first, as room allows
 DROP_ORDER = ("act_mean", "act_std")  # the columns a very narrow table leaves out, first to last
 GAUGE = 10
@@ -106,7 +113,7 @@ class TableLayout:
 
     @property
     def hidden(self) -> list[str]:
-        return [HEADERS[f] for f in DROP_ORDER if f not in self.fields]
+        return [header(f) for f in DROP_ORDER if f not in self.fields]
 
 
 def layouts(activation: str):
@@ -142,7 +149,7 @@ def range_columns(rows: HealthRows, idx, width: int | None, base: int, fields=FI
         cells = [_range(f, float(lo[i]), float(hi[i])) for i in idx]
         if all(float(lo[i]) == float(hi[i]) for i in idx):
             continue
-        w = max([len("[min, max]")] + [len(c) for c in cells]) + gap
+        w = max([len("[min, max]")] + [cell_len(c) for c in cells]) + gap
         if used + w <= width:
             shown.append(f)
             used += w
@@ -166,8 +173,8 @@ def _cells(rows: HealthRows, idx, compact: bool, styles, warning: Style) -> dict
 
 def table_width(lay: TableLayout, names: list[str], cells: dict[str, list]) -> int:
     """Cells the table takes without ranges: each column its widest cell, `gap` apart."""
-    cols = [max(len("layer"), *(len(n) for n in names))]
-    cols += [max([len(HEADERS[f])] + [len(str(c)) for c in cells[f]]) for f in lay.fields]
+    cols = [max(cell_len(_("layer")), *(cell_len(n) for n in names))]
+    cols += [max([cell_len(header(f))] + [cell_len(str(c)) for c in cells[f]]) for f in lay.fields]
     if lay.gauge:
         cols.append(lay.gauge)
     return sum(cols) + lay.gap * (len(cols) - 1)
@@ -193,14 +200,14 @@ def render_health(rows: HealthRows, height: int, styles: dict[str, Style], muted
         more = range_columns(rows, idx, width, table_width(bare, names, cells), bare.fields, bare.gap)
         if len(more) > len(ranged):
             lay, ranged = bare, more
-    notes = [f"{len(idx)} of {layers} layers"] if len(idx) < layers else []
+    notes = [_("{n} of {layers} layers").format(n=len(idx), layers=layers)] if len(idx) < layers else []
     if lay.hidden:
-        notes.append(", ".join(lay.hidden) + " hidden")
+        notes.append(_("{columns} hidden").format(columns=", ".join(lay.hidden)))
     t = Table(box=None, padding=(0, 1) if lay.gap == 2 else (0, 1, 0, 0), pad_edge=False, expand=False,
               header_style=Style(bold=True), show_edge=False)
-    t.add_column("layer", justify="right", style=muted, no_wrap=True)
+    t.add_column(_("layer"), justify="right", style=muted, no_wrap=True)
     for f in lay.fields:
-        t.add_column(HEADERS[f], justify="right", no_wrap=True)
+        t.add_column(header(f), justify="right", no_wrap=True)
         if f in ranged:
             t.add_column(Text("[min, max]", style=muted), justify="left", style=muted, no_wrap=True)
     if lay.gauge:
@@ -245,7 +252,7 @@ class HealthTable(Panel):
         views = self.views
         v = views[self.focus_index % len(views)]
         if not v.n:
-            return Text("no record yet", style=self.style_of("muted"))
+            return Text(_("no record yet"), style=self.style_of("muted"))
         spreads = {f: nan_spread([s.latest(f) for s in v.seeds]) for f in FIELDS}
         rows = HealthRows(v.label, v.activation, *(spreads[f][0] for f in FIELDS),
                           spread={f: spreads[f][1:] for f in FIELDS} if v.several else None)
@@ -259,18 +266,20 @@ class HealthTable(Panel):
 def health_title(label: str, seeds: int, width: int) -> str:
     """The longest of the panel's titles that fits in `width` cells: "median" is the last
     word to go (the numbers are medians), the variant's name is cut last, in the middle."""
-    median = [f" · median of {seeds} seeds", f" · median of {seeds}", " · median", ""] if seeds > 1 else [""]
+    median = [" · " + _("median of {n} seeds").format(n=seeds), " · " + _("median of {n}").format(n=seeds),
+              " · " + _("median"), ""] if seeds > 1 else [""]
     for m in median:
-        for head in ("Activation health", "Health"):
-            if len(head) + 3 + len(label) + len(m) <= width:
+        for head in (_("Activation health"), _("Health")):
+            if cell_len(head) + 3 + cell_len(label) + cell_len(m) <= width:
                 return f"{head} · {label}{m}"
-    return f"Health · {cut_middle(label, max(width - 9, 7))}"  # its start and its distinguishing end
+    head = _("Health")
+    return f"{head} · {cut_middle(label, max(width - 3 - cell_len(head), 7))}"  # its start and its distinguishing end
 
 
 def health_subtitle(note: str, width: int) -> str:
     """The note (layers sampled, columns hidden), then the keys and the guide as they fit."""
-    for tail in ("v: next variant · guide upd/W ≈ 1e-3", "v: next variant", "v: variant", ""):
+    for tail in (_("v: next variant · guide upd/W ≈ 1e-3"), _("v: next variant"), _("v: variant"), ""):
         text = " · ".join(x for x in (note, tail) if x)
-        if len(text) <= width:
+        if cell_len(text) <= width:
             return text
     return note

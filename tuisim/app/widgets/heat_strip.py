@@ -19,6 +19,8 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
+from tuisim.i18n import _
+
 from ..format import layer_name, log10_safe, sample_rows
 from ..spread import median_grid
 from .grad_bars import AXIS, QUANTITIES, decade
@@ -208,9 +210,9 @@ class HeatStrip(Panel):
 
     def _retitle(self) -> None:
         if self.mode == "dist":
-            self.border_title = "|dL/dz| percentiles over time"
+            self.border_title = _("|dL/dz| percentiles over time")
         else:
-            self.border_title = f"Layer × time: log10 {QUANTITIES[self.quantity][0]}"
+            self.border_title = _("Layer × time: log10 {quantity}").format(quantity=QUANTITIES[self.quantity][0])
 
     def on_mount(self) -> None:
         self._retitle()
@@ -221,13 +223,14 @@ class HeatStrip(Panel):
         layers = max(v.layers for v in self.views)
         h = self.content_region.height
         if self.mode == "dist":
-            idx, _ = chart_rows(layers, max(1, h - 2 - (1 if h >= 6 else 0)))
+            idx, __ = chart_rows(layers, max(1, h - 2 - (1 if h >= 6 else 0)))
         else:
-            idx, _ = heat_rows(layers, h)
+            idx, __ = heat_rows(layers, h)
         seeds = max(len(v.seeds) for v in self.views)
-        self.set_titles(subtitle=" · ".join(([f"{BIN_DECADES:g}-decade bins"] if self.mode == "dist" else [])
-                                            + ([f"median of {seeds} seeds"] if seeds > 1 else [])
-                                            + ([f"{len(idx)} of {layers} layers"] if len(idx) < layers else [])))
+        self.set_titles(subtitle=" · ".join(
+            ([_("{size}-decade bins").format(size=f"{BIN_DECADES:g}")] if self.mode == "dist" else [])
+            + ([_("median of {n} seeds").format(n=seeds)] if seeds > 1 else [])
+            + ([_("{n} of {layers} layers").format(n=len(idx), layers=layers)] if len(idx) < layers else [])))
 
     def reset(self) -> None:
         self._caches.clear()

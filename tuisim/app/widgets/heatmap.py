@@ -15,12 +15,15 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from rich.cells import cell_len
 from rich.color import Color
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.style import Style
 from rich.text import Text
 
-from ..format import ellipsize, num, sci
+from tuisim.i18n import N_, _
+
+from ..format import ellipsize, num, pad_cells, sci
 from ..sweep_map import MapData, measure_title
 from .panel import Panel
 
@@ -214,7 +217,7 @@ class HeatmapRenderable:
                     style = st.rows[r] if st.rows is not None and r < len(st.rows) else st.muted
                     if cur is not None and cur[2] == r and lab not in ("▴", "▾"):
                         style = style + st.cursor + Style(bold=True)
-                    line.append(f"{lab:>{fit.ylab - 1}} ", style)
+                    line.append(pad_cells(lab, fit.ylab - 1, ">") + " ", style)
                 for j, p in enumerate(fit.panels):
                     if j:
                         line.append(" " * GAP)
@@ -235,13 +238,13 @@ class HeatmapRenderable:
                 if j:
                     xt.append(" " * GAP)
                 title = ellipsize(f"{lay.x.title} →", pw)
-                left = (pw - len(title)) // 2
-                xt.append(" " * left + title + " " * (pw - left - len(title)), st.muted)
+                left = (pw - cell_len(title)) // 2
+                xt.append(" " * left + title + " " * (pw - left - cell_len(title)), st.muted)
             out.append(xt)
         legend = self.legend()
         if margin:
             out = [Text(" " * margin, no_wrap=True) + t for t in out]
-            if len(legend.plain) + margin <= self.width:
+            if legend.cell_len + margin <= self.width:
                 legend = Text(" " * margin, no_wrap=True) + legend
         if fit.header:
             out.insert(0, self.header(fit, [margin + x for x in x0], pw))
@@ -257,12 +260,12 @@ class HeatmapRenderable:
         for k, p in enumerate(fit.panels):
             title = lay.panels[p]
             if len(fit.panels) < lay.npanels:
-                title = f"{title} ({p + 1} of {lay.npanels}, v: next)"
+                title = f"{title} (" + _("{k} of {n}, v: next").format(k=p + 1, n=lay.npanels) + ")"
             if not title:
                 continue
             title = ellipsize(title, pw)
-            used = len(head.plain)
-            start = max(x0[k] + (pw - len(title)) // 2, used + 2 if used else 0)
+            used = head.cell_len
+            start = max(x0[k] + (pw - cell_len(title)) // 2, used + 2 if used else 0)
             head.append(" " * (start - used))
             style = st.panel[p] + Style(bold=True, underline=cur is not None and cur[0] == p and len(fit.panels) > 1)
             head.append(title, style)
@@ -318,13 +321,14 @@ class HeatmapRenderable:
                 b = 1 - p if sc.better == "low" else p
                 t.append("█", Style(color=st.palette[int(round(b * (len(st.palette) - 1)))]))
             t.append(f" {hi}", st.muted)
-            t.append(" (log)" if sc.log else "", st.muted)
+            t.append(" (" + _("log") + ")" if sc.log else "", st.muted)
         t.append(f"  {measure_title(d.measure)}", Style(bold=True))
-        better = f", {'higher' if sc.better == 'high' else 'lower'} is better" if sc.better else ""
-        marks = f" · {DIVERGED} diverged {FAILED} failed {PENDING} not yet"
-        room = self.width - len(t.plain)
-        for tail in (better + marks, better + f" · {DIVERGED} diverged {FAILED} failed", marks, ""):
-            if len(tail) <= room:
+        better = (", " + (_("higher is better") if sc.better == "high" else _("lower is better"))) if sc.better else ""
+        two = f" · {DIVERGED} " + _("diverged") + f" {FAILED} " + _("failed")
+        marks = two + f" {PENDING} " + _("not yet")
+        room = self.width - t.cell_len
+        for tail in (better + marks, better + two, marks, ""):
+            if cell_len(tail) <= room:
                 t.append(tail, st.muted)
                 break
         return t
@@ -346,7 +350,7 @@ class Heatmap(Panel):
         super().__init__(id=id, classes=classes)
         self.data: MapData | None = None
         self.cursor: tuple[int, int, int] | None = None
-        self.placeholder = "no result yet: the first cells appear when their runs finish…"
+        self.placeholder = N_("no result yet: the first cells appear when their runs finish…")
 
     def show_map(self, data: MapData, cursor: tuple[int, int, int] | None) -> None:
         self.data, self.cursor = data, cursor

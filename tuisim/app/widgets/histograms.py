@@ -18,10 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
-from ..format import layer_name, sample_rows, shorten_labels
+from tuisim.i18n import N_, _
+
+from ..format import layer_name, pad_cells, sample_rows, shorten_labels
 from ..spread import median_histogram
 from .panel import Panel
 
@@ -115,18 +118,22 @@ class HistColumn:
 
 
 ZERO_W = 3  # the "=0" cell, then a space, then the ridge
-ZERO_NOTE = {"act": "=0: exactly 0 (a ReLU unit that is off)", "grad": "=0: dL/dz exactly 0 (a unit that is off)"}
+ZERO_NOTE = {"act": N_("=0: exactly 0 (a ReLU unit that is off)"),
+             "grad": N_("=0: dL/dz exactly 0 (a unit that is off)")}  # translated where shown
 
 
 def legend(peak: float, kind: str, width: int) -> str:
     """What a full cell is and what =0 means, as much of it as fits in `width`."""
     if peak <= 0:
-        return "no values in range"
-    full = f"█ = {_pct(peak)} of a layer"
-    for text in (f"{full}'s values, one scale for every row · {ZERO_NOTE.get(kind, ZERO_NOTE['act'])}",
-                 f"{full}, one scale for every row · =0: exactly 0", f"{full}, every row · =0: exactly 0",
-                 f"{full} · =0: exactly 0"):
-        if len(text) <= width:
+        return _("no values in range")
+    share = _pct(peak)
+    full = _("█ = {share} of a layer").format(share=share)
+    for text in (_("█ = {share} of a layer's values, one scale for every row").format(share=share) + " · "
+                 + _(ZERO_NOTE.get(kind, ZERO_NOTE["act"])),
+                 full + _(", one scale for every row") + " · " + _("=0: exactly 0"),
+                 full + _(", every row") + " · " + _("=0: exactly 0"),
+                 full + " · " + _("=0: exactly 0")):
+        if cell_len(text) <= width:
             return text
     return full
 
@@ -145,16 +152,16 @@ def render_histograms(columns: list[HistColumn], width: int, height: int, muted:
     with_legend = height >= 6
     rows = max(1, height - 2 - with_legend)
     idx = sample_rows(layers, rows)
-    note = f"{len(idx)} of {layers} layers" if len(idx) < layers else ""
+    note = _("{n} of {layers} layers").format(n=len(idx), layers=layers) if len(idx) < layers else ""
     text.append(" " * label_w)
     names = shorten_labels([c.label for c in columns], col_w)
     for k, c in enumerate(columns):
-        text.append(names[k].ljust(col_w), c.style + Style(bold=True))
+        text.append(pad_cells(names[k], col_w), c.style + Style(bold=True))
         if k < n - 1:
             text.append(" " * gap)
     text.append("\n")
     if not layers:
-        text.append(" " * label_w + "no histograms yet (taken twice a second while training)", muted)
+        text.append(" " * label_w + _("no histograms yet (taken twice a second while training)"), muted)
         return text, ""
     # every cell as a share of its layer's values (zeros included), on one scale
     cells: dict[tuple[int, int], np.ndarray] = {}
@@ -205,13 +212,13 @@ class Histograms(Panel):
         self.redraw()
 
     def _retitle(self, note: str) -> None:
-        what = "activations" if self.kind == "act" else "gradients log10 |dL/dz|"
-        other = "gradients" if self.kind == "act" else "activations"
+        what = _("activations") if self.kind == "act" else _("gradients log10 |dL/dz|")
+        other = _("gradients") if self.kind == "act" else _("activations")
         steps = {s.history.hist_step for v in self.views or () for s in v.seeds} - {-1}
-        at = f" at step {max(steps)}" if steps else ""
+        at = _(" at step {step}").format(step=max(steps)) if steps else ""
         if steps and all(s.status == "done" and s.history.hist_step == v.total - 1
                          for v in self.views for s in v.seeds):
-            at += " (last)"  # steps count from 0: the 300th is step 299
+            at += _(" (last)")  # steps count from 0: the 300th is step 299
         seeds = max((len(v.seeds) for v in self.views or ()), default=1)
         if seeds > 1:  # the median is of the seeds whose histograms are of their variant's latest step
             used = set()
@@ -219,9 +226,11 @@ class Histograms(Panel):
                 taken = [s.history.hist_step for s in v.seeds if s.history.hist_step >= 0]
                 used.add(sum(1 for t in taken if t == max(taken)) if taken else 0)
             used = sorted(used)
-            of = f"{seeds}" if used == [seeds] else f"{used[0]}{f'-{used[-1]}' if len(used) > 1 else ''} of {seeds}"
-            at += f", median of {of} seeds"
-        self.set_titles(f"Histograms of {what}{at}", (f"{note} · " if note else "") + f"h: show {other}")
+            of = f"{seeds}" if used == [seeds] else _("{used} of {seeds}").format(
+                used=f"{used[0]}{f'-{used[-1]}' if len(used) > 1 else ''}", seeds=seeds)
+            at += _(", median of {of} seeds").format(of=of)
+        self.set_titles(_("Histograms of {what}{at}").format(what=what, at=at),
+                        (f"{note} · " if note else "") + _("h: show {other}").format(other=other))
 
     def on_mount(self) -> None:
         self._retitle("")
@@ -236,7 +245,7 @@ class Histograms(Panel):
         cols = []
         for v in views:
             # the zero count as one more bin, so that the median takes it with the rest
-            hist, _, _ = median_histogram([(_with_zeros(s.history, self.kind), s.history.hist_step)
+            hist, __, ___ = median_histogram([(_with_zeros(s.history, self.kind), s.history.hist_step)
                                            for s in v.seeds])
             bins, zero = (None, None) if hist is None else (hist[:, :-1], hist[:, -1])
             if self.kind == "act":

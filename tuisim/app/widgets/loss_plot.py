@@ -20,10 +20,13 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from rich.cells import cell_len
 from rich.color import Color
 from rich.console import Group
 from rich.style import Style
 from rich.text import Text
+
+from tuisim.i18n import _
 
 from ..format import log10_safe, num, shorten_labels
 from ..spread import median_series
@@ -225,7 +228,7 @@ def legend(curves: list[Curve], muted: Style, width: int, lines: int = 1) -> lis
     characters: then the last line ends in "…"), its diverged seeds (✗2/3) or divergence
     step, and the test loss' dashed sample."""
     has_test = any(np.isfinite(c.test_loss).any() for c in curves)
-    test = [(f"{TEST} test", muted)] if has_test else []
+    test = [(f"{TEST} " + _("test"), muted)] if has_test else []
 
     def extra(c: Curve) -> str:
         if c.n_seeds > 1:
@@ -239,7 +242,7 @@ def legend(curves: list[Curve], muted: Style, width: int, lines: int = 1) -> lis
         out: list[list[tuple[str, Style]]] = [[]]
         used = 0
         for e in entries:
-            n = sum(len(s) for s, _ in e)
+            n = sum(cell_len(s) for s, __ in e)
             if used and used + 2 + n > width:
                 out.append([])
                 used = 0
@@ -251,7 +254,7 @@ def legend(curves: list[Curve], muted: Style, width: int, lines: int = 1) -> lis
         return out
 
     labels = [c.label for c in curves]
-    longest = max((len(s) for s in labels), default=0)
+    longest = max((cell_len(s) for s in labels), default=0)
     rows = layout(labels)
     for w in range(longest, 6, -1):  # names of 7 and more: past that, the entries that fit, then "…"
         rows = layout(shorten_labels(labels, w))
@@ -273,17 +276,19 @@ def legend(curves: list[Curve], muted: Style, width: int, lines: int = 1) -> lis
 
 
 def plot_title(seeds: int, log: bool, width: int) -> str:
-    """The panel's title: what the lines are, as much as fits."""
-    scale = ["log scale", "log"] if log else ["", ""]
+    """The panel's title: what the lines are, as much as fits (in cells)."""
+    scale = [_("log scale"), _("log")] if log else ["", ""]
+    loss = _("Loss")
     if seeds == 1:
-        return "Loss" + (f" · {scale[0]}" if log else "")
-    forms = [f"median of {seeds} seeds (faint: each seed)", f"median of {seeds} seeds", f"median of {seeds}"]
+        return loss + (f" · {scale[0]}" if log else "")
+    forms = [_("median of {n} seeds (faint: each seed)").format(n=seeds), _("median of {n} seeds").format(n=seeds),
+             _("median of {n}").format(n=seeds)]
     for what in forms:
         for sc in scale:
-            title = f"Loss · {what}" + (f" · {sc}" if sc else "")
-            if len(title) <= width:
+            title = f"{loss} · {what}" + (f" · {sc}" if sc else "")
+            if cell_len(title) <= width:
                 return title
-    return f"Loss · median of {seeds}"
+    return f"{loss} · " + _("median of {n}").format(n=seeds)
 
 
 class LossPlot(Panel):
@@ -293,7 +298,7 @@ class LossPlot(Panel):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self.border_title = "Loss"
+        self.border_title = _("Loss")
         self._log = False  # the y axis' scale at the last draw
 
     def titles(self) -> None:

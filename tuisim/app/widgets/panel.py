@@ -13,6 +13,7 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+from tuisim.i18n import N_, _
 from tuisim.run.history import History, HistoryView
 
 from ..spread import median_divergence
@@ -136,10 +137,10 @@ class VariantView:
     @property
     def state(self) -> str:
         if self.status == "diverged":
-            return f"diverged at step {self.diverged_at}"
+            return _("diverged at step {step}").format(step=self.diverged_at)
         if self.note:
             return self.note
-        return self.status
+        return _(self.status)  # ready, pretraining, running, done: in the catalog
 
 
 class Panel(Widget, can_focus=True):
@@ -157,7 +158,7 @@ class Panel(Widget, can_focus=True):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.views: list[VariantView] = []
-        self.placeholder = "waiting for the first step…"
+        self.placeholder = N_("waiting for the first step…")  # translated when drawn
         self._strips: list[Strip] | None = None
         self._strips_size: Size | None = None
         self._drawn_at = 0.0
@@ -209,7 +210,7 @@ class Panel(Widget, can_focus=True):
         if self._strips is None or self._strips_size != size:
             self._drawn_at = time.monotonic()
             self._strips_size = size
-            renderable = Text(self.placeholder, style=self.style_of("muted")) if self.empty() else self.build()
+            renderable = Text(_(self.placeholder), style=self.style_of("muted")) if self.empty() else self.build()
             console = self.app.console
             options = console.options.update(width=size.width, height=size.height,
                                              no_wrap=True, highlight=False)

@@ -25,12 +25,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from rich.cells import cell_len
 from rich.color import Color
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
+from tuisim.i18n import _
 from tuisim.core.surface import BEALE, HIMMELBLAU, QUADRATIC, RAVINE, ROSENBROCK, SADDLE, Surface
 
 from ..format import ellipsize, num, sci
@@ -557,16 +559,16 @@ class PathMap:
     def legend(self, lay: Layout, width: int) -> Text:
         """The last line: x0 under the map's first column, x1 under its last, the colour
         scale between them when it fits."""
-        x0, x1, _, _ = self.extent
+        x0, x1, __, ___ = self.extent
         muted = _style(self.palette.muted, None)
         left, right = num(x0), num(x1)
-        _, scale = background(self.surface, self.extent, lay.cols, 2 * lay.lines)
+        __, scale = background(self.surface, self.extent, lay.cols, 2 * lay.lines)
         colors = self.palette.levels(scale)
         ends = (sci(scale.lo, 0), sci(scale.hi, 0)) if scale.kind == "log" else (num(scale.lo), num(scale.hi))
         room = lay.cols - len(left) - len(right) - 2
         text = Text(" " * lay.gutter + left, style=muted, no_wrap=True, overflow="crop")
-        for words in (("loss ",) + ends, ("",) + ends, ("", "", "")):
-            fixed = len(words[0]) + len(words[1]) + len(words[2]) + (2 if words[1] else 0)
+        for words in ((_("loss") + " ",) + ends, ("",) + ends, ("", "", "")):
+            fixed = cell_len(words[0]) + len(words[1]) + len(words[2]) + (2 if words[1] else 0)
             each = min(3, (room - fixed) // scale.levels)
             if each >= 1:
                 body = Text(words[0] + words[1] + (" " if words[1] else ""), style=muted)
@@ -655,13 +657,15 @@ class PathView(Panel):
 
     def titles(self) -> None:
         if self.surface is None:
-            self.set_titles("Optimizer paths", "")
+            self.set_titles(_("Optimizer paths"), "")
             return
         width = max(self.size.width - 4, 1)
-        self.set_titles(ellipsize(f"Paths on {self.surface.name}: {formula_text(self.surface)}", width), "")
+        self.set_titles(ellipsize(_("Paths on {surface}: {formula}").format(
+            surface=self.surface.name, formula=formula_text(self.surface)), width), "")
         pic = self.picture()
-        notes = [f"{arrow} {self.paths[i].label} off the map" for i, arrow in pic.off_map()]
-        notes += ["zoomed to the paths"] if self.zoom else []
+        notes = [_("{arrow} {variant} off the map").format(arrow=arrow, variant=self.paths[i].label)
+                 for i, arrow in pic.off_map()]
+        notes += [_("zoomed to the paths")] if self.zoom else []
         self.set_titles(subtitle=ellipsize(" · ".join(notes), width))
 
     def build(self):

@@ -14,6 +14,8 @@ from rich.console import Group
 from rich.style import Style
 from rich.text import Text
 
+from tuisim.i18n import N_, _
+
 from ..sweep_map import MapAxis, MapData, measure_title
 from .loss_plot import decade_ticks
 from .panel import Panel
@@ -69,7 +71,7 @@ def build_sweep_plot(series: list[Series], axis: MapAxis, width: int, height: in
                      cursor: int | None = None, muted_rgb=None, fixed: tuple[float, float] | None = None) -> str:
     """The plot as an ANSI string (`fixed`: the y range of a bounded measure, e.g. (0, 1))."""
     f = new_figure(width, height, muted_rgb)
-    xs, _ = x_positions(axis)
+    xs, __ = x_positions(axis)
     finite = np.concatenate([s.means[np.isfinite(s.means) & ((s.means > 0) if log_y else True)] for s in series]
                             + [np.zeros(0)])
     if not len(finite):
@@ -125,7 +127,7 @@ def legend(series: list[Series], muted: Style, measure: str, any_inf: bool) -> T
         t.append("━━ ", Style(color=f"rgb{s.rgb}"))
         t.append(s.label or measure_title(measure), Style(color=f"rgb{s.rgb}"))
         t.append("  ")
-    t.append("│ selected" + ("  ✗ diverged (inf)" if any_inf else ""), muted)
+    t.append("│ " + _("selected") + ("  ✗ " + _("diverged (inf)") if any_inf else ""), muted)
     return t
 
 
@@ -138,7 +140,7 @@ class SweepCurves(Panel):
         super().__init__(id=id, classes=classes)
         self.data: MapData | None = None
         self.cursor: tuple[int, int, int] | None = None
-        self.placeholder = "no result yet…"
+        self.placeholder = N_("no result yet…")
 
     def show_map(self, data: MapData, cursor: tuple[int, int, int] | None) -> None:
         self.data, self.cursor = data, cursor
@@ -162,6 +164,7 @@ class SweepCurves(Panel):
         fixed = (d.scale.lo, d.scale.hi) if d.scale.fixed else None
         plot = build_sweep_plot(series, lay.x, w, max(h - 1, 4), log_y, self.cursor[1] if self.cursor else None,
                                 rgb_of(muted) if muted.color else None, fixed)
-        self.border_title = f"{measure_title(d.measure)} against {lay.x.title}" + (" · log scale" if log_y else "")
+        self.border_title = _("{measure} against {axis}").format(measure=measure_title(d.measure), axis=lay.x.title) + (
+            " · " + _("log scale") if log_y else "")
         any_inf = any(bool(np.isinf(s.means).any()) for s in series)
         return Group(legend(series, muted, d.measure, any_inf), Text.from_ansi(plot, no_wrap=True))

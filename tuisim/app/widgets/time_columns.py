@@ -6,7 +6,9 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 
-from ..format import shorten_labels
+from tuisim.i18n import _
+
+from ..format import head_cells, pad_cells, shorten_labels, tail_cells
 
 
 def names_row(cols, col_w: int, gap: int, label_w: int) -> Text:
@@ -15,7 +17,7 @@ def names_row(cols, col_w: int, gap: int, label_w: int) -> Text:
     n = len(cols)
     for k, (c, name) in enumerate(zip(cols, shorten_labels([c.label for c in cols], col_w))):
         t = Text(name, style=c.style + Style(bold=True))
-        t.pad_right(col_w - len(t))
+        t.pad_right(col_w - t.cell_len)
         head.append_text(t)
         if k < n - 1:
             head.append(" " * gap)
@@ -27,15 +29,19 @@ def time_axis(cols, col_w: int, gap: int, label_w: int, total: int, muted: Style
     axis = Text(" " * label_w, no_wrap=True)
     n = len(cols)
     for k, c in enumerate(cols):
-        chars = list(f"0 {'step' if col_w > 16 else ''}".ljust(col_w))
         end = f"{total}"
+        head = f"0 {_('step') if col_w > 16 else ''}"
         if col_w > len(end) + 3:
-            chars[col_w - len(end):] = end
-        line = Text("".join(chars[:col_w]), style=muted)
+            plain = pad_cells(head_cells(head, col_w - len(end)), col_w - len(end)) + end
+        else:
+            plain = pad_cells(head_cells(head, col_w), col_w)
+        line = Text(plain, style=muted)
         if c.diverged_bin is not None and c.diverged_bin < col_w:
             x = max(c.diverged_bin, 1)
-            line = line[:x] + Text("✗", style=c.style + Style(bold=True)) + line[x + 1:]
-        axis.append_text(line[:col_w])
+            left, right = head_cells(plain, x), tail_cells(plain, col_w - x - 1)  # a wide character: cut whole
+            line = Text(pad_cells(left, x), style=muted) + Text("✗", style=c.style + Style(bold=True)) + \
+                Text(pad_cells(right, col_w - x - 1, ">"), style=muted)
+        axis.append_text(line)
         if k < n - 1:
             axis.append(" " * gap)
     return axis
