@@ -90,7 +90,7 @@ def cell_text(s: CellSummary, styles: dict[str, Style]) -> Text:
         elif r.status == "pending":
             line2.append(" …", muted)
         else:
-            line2.append(f" {_(r.status)}: {r.error}", error)  # failed, lost
+            line2.append(" " + _(r.status) + f": {r.error}", error)  # failed, lost
     chosen = s.runs[s.chosen].seed if s.runs else 0
     line2.append("   enter", key)
     line2.append(": " + (_("open seed {seed}'s run").format(seed=chosen) if n > 1 else _("open its run")), muted)

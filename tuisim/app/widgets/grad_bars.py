@@ -445,14 +445,15 @@ class GradBars(Panel):
     def columns(self) -> list[BarColumn]:
         cols = []
         for v in self.views:
+            diverged = _("diverged")
             state = {"done": "✓ " + _("done"), "running": "", "ready": "",
-                     "diverged": f"✗ {_('diverged')}@{v.diverged_at}"}.get(v.status, v.state)
+                     "diverged": f"✗ {diverged}@{v.diverged_at}"}.get(v.status, v.state)
             if not v.several:
                 cols.append(BarColumn(v.label, self.variant_style(v.index), state, v.latest(self.quantity)))
                 continue
             k, n = len(v.diverged_seeds), len(v.seeds)
             if v.diverged_at is not None:  # the median diverged
-                state = f"✗ {_('diverged')}@{v.diverged_at} ({k}/{n})"
+                state = f"✗ {diverged}@{v.diverged_at} ({k}/{n})"
             elif k:
                 state = (state + " " if state else "") + _("✗ {k}/{n} diverged").format(k=k, n=n)
             spread = self._spread(v)

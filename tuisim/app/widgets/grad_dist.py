@@ -177,7 +177,8 @@ class DistRenderable:
         key = Text(" " * 4, style=self.muted, no_wrap=True, overflow="ellipsis")
         key.append("▀", Style(color=st["median"].color, bgcolor=st["inner"].color))
         narrow = self.width < 60
-        key.append(f" {_('med') if narrow else _('median')} ", self.muted)
+        median = _("med") if narrow else _("median")
+        key.append(f" {median} ", self.muted)
         key.append("█", Style(color=st["inner"].color))
         key.append(" 25-75% ", self.muted)
         key.append("█", Style(color=st["outer"].color))
@@ -185,7 +186,7 @@ class DistRenderable:
         wide = self.width >= 90
         axis = f"{decade(int(self.lo))}–{decade(int(self.hi))}" if narrow else \
             _("{lo} to {hi}").format(lo=decade(int(self.lo)), hi=decade(int(self.hi)))
-        key.append(f" {'' if narrow else '· '}{_('each layer up: ') if wide else ''}{axis}"
-                   f"{_(', exact zeros in =0') if wide else ''}", self.muted)
+        up, zeros = (_("each layer up: "), _(", exact zeros in =0")) if wide else ("", "")
+        key.append(f" {'' if narrow else '· '}{up}{axis}{zeros}", self.muted)
         key.truncate(self.width, overflow="ellipsis")
         return key

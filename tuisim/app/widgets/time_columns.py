@@ -30,7 +30,8 @@ def time_axis(cols, col_w: int, gap: int, label_w: int, total: int, muted: Style
     n = len(cols)
     for k, c in enumerate(cols):
         end = f"{total}"
-        head = f"0 {_('step') if col_w > 16 else ''}"
+        word = _("step") if col_w > 16 else ""
+        head = f"0 {word}"
         if col_w > len(end) + 3:
             plain = pad_cells(head_cells(head, col_w - len(end)), col_w - len(end)) + end
         else:
