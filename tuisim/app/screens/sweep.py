@@ -139,7 +139,7 @@ class SweepScreen(Screen):
         heat.border_title = f"{measure_title(plan.measure.describe())} · " + (
             _("mean of {n} seeds").format(n=seeds) if seeds > 1 else _("one seed"))
         shape = " × ".join(str(len(a)) for a in g.explicit_axes) or "1"
-        heat.border_subtitle = (f"{grid_name}: {shape}"
+        heat.border_subtitle = (_("{grid}: {shape}").format(grid=grid_name, shape=shape)
                                 + (_(" × {n} variants").format(n=len(g.variants)) if len(g.variants) > 1 else "")
                                 + (_(" × {n} seeds = {runs} runs") if seeds != 1 else _(" × {n} seed = {runs} runs"))
                                 .format(n=seeds, runs=len(plan.tasks)))

@@ -93,10 +93,10 @@ def cell_text(s: CellSummary, styles: dict[str, Style]) -> Text:
             line2.append(" " + _(r.status) + f": {r.error}", error)  # failed, lost
     chosen = s.runs[s.chosen].seed if s.runs else 0
     line2.append("   enter", key)
-    line2.append(": " + (_("open seed {seed}'s run").format(seed=chosen) if n > 1 else _("open its run")), muted)
+    line2.append(_(": open seed {seed}'s run").format(seed=chosen) if n > 1 else _(": open its run"), muted)
     if n > 1:
         line2.append("  n", key)
-        line2.append(": " + _("another seed"), muted)
+        line2.append(_(": another seed"), muted)
     out = Text("\n", no_wrap=True, overflow="ellipsis").join([t, line2])
     out.no_wrap, out.overflow = True, "ellipsis"
     return out

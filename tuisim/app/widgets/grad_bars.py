@@ -409,8 +409,8 @@ class GradBars(Panel):
             title = next((f for f in forms if cell_len(f) + 4 <= self.size.width), forms[-1])
         other = QUANTITIES["delta_norm" if self.quantity == "grad_norm" else "grad_norm"][0]
         show = _("g: show {other}").format(other=other)
-        keys = [f"{show} · f: " + (_("fixed axis") if self.zoomed else _("zoom")),
-                f"g: {other} · f: " + (_("fixed") if self.zoomed else _("zoom")), show]
+        keys = [f"{show} · " + (_("f: fixed axis") if self.zoomed else _("f: zoom")),
+                _("g: {other}").format(other=other) + " · " + (_("f: fixed") if self.zoomed else _("f: zoom")), show]
         head = f"{note} · " if note else ""
         sub = next((head + k for k in keys if cell_len(head + k) + 6 <= self.size.width), head + keys[-1])
         self.set_titles(title, sub)

@@ -323,7 +323,7 @@ class HeatmapRenderable:
             t.append(f" {hi}", st.muted)
             t.append(" (" + _("log") + ")" if sc.log else "", st.muted)
         t.append(f"  {measure_title(d.measure)}", Style(bold=True))
-        better = (", " + (_("higher is better") if sc.better == "high" else _("lower is better"))) if sc.better else ""
+        better = (_(", higher is better") if sc.better == "high" else _(", lower is better")) if sc.better else ""
         two = f" · {DIVERGED} " + _("diverged") + f" {FAILED} " + _("failed")
         marks = two + f" {PENDING} " + _("not yet")
         room = self.width - t.cell_len
