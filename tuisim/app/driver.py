@@ -335,7 +335,7 @@ def check_text(c) -> str:
     claim in bold, then what was measured (with several seeds, the median and each
     seed's value). The claim in the current language (the scenario file's `claim_zh`)."""
     claim = scenario_text(c.expect, "claim")
-    return f"**{claim}**: {c.text}" if claim else c.text
+    return _("**{claim}**: {measured}").format(claim=claim, measured=c.text) if claim else c.text
 
 
 def export_summary(session, scenario, overrides: list[str], wall_time: float) -> dict:
