@@ -70,3 +70,18 @@ def test_a_long_name_in_the_health_title_keeps_both_ends():
 
     title = health_title("depth 50, gate bias -4, no momentum, lr x 10", 3, 40)
     assert len(title) <= 40 and title.startswith("Health · depth 50") and title.endswith("lr x 10")
+
+
+def test_widths_are_cells_not_characters():
+    """A CJK character takes two cells: cuts and pads count cells, and never split one."""
+    from rich.cells import cell_len
+
+    from tuisim.app.format import ellipsize, pad_cells
+
+    assert ellipsize("梯度消失了", 6) == "梯度…" and cell_len(ellipsize("梯度消失了", 6)) == 5
+    assert ellipsize("梯度", 4) == "梯度"
+    cut = cut_middle("普通网络，深度 40", 11)
+    assert cell_len(cut) <= 11 and cut.endswith(" 40") and cut.startswith("普通")
+    short = shorten_labels(["普通网络，深度 8", "普通网络，深度 40", "残差网络，深度 40"], 10)
+    assert len(set(short)) == 3 and all(cell_len(s) <= 10 for s in short)
+    assert pad_cells("层", 4) == "层  " and pad_cells("层", 4, ">") == "  层"
