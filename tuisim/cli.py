@@ -66,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--seconds", type=float, help="time per repeat and engine (default 0.25, --app 8)")
     b.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     b.add_argument("--no-startup", action="store_true", help="skip the cold-compile and warm-start measurements")
+    b.add_argument("--no-scaling", action="store_true", help="skip the multi-core scaling measurement")
     b.add_argument("--app", action="store_true",
                    help="measure what the app costs training instead: steps/s in the app against headless")
     b.add_argument("--scenario", metavar="FILE|NAME", help="with --app: the scenario (default: a 20x64 ReLU probe)")
@@ -222,7 +223,7 @@ def _open(name: str | None, args) -> int:
         from tuisim.app.factory import make_app
 
         app = make_app(name, fps=getattr(args, "fps", 10.0), screenshots=getattr(args, "screenshots", None),
-                       seed=getattr(args, "seed", None))
+                       seed=getattr(args, "seed", None), lang=getattr(args, "lang", None))
         app.run()
         return getattr(app, "return_code", 0) or 0
     from tuisim.i18n import _
@@ -260,7 +261,8 @@ def _run(args) -> int:
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)  # the app's as before
 
-        app = make_app(scenario, fps=args.fps, screenshots=args.screenshots, seed=args.seed, threads=args.threads)
+        app = make_app(scenario, fps=args.fps, screenshots=args.screenshots, seed=args.seed, threads=args.threads,
+                       lang=getattr(args, "lang", None))
         app.run()
         return 0
     from tuisim.run.headless import run_headless
@@ -292,7 +294,7 @@ def _sweep(args) -> int:
         spec.plan()  # every problem of the file, the command line or a point: exit 2 before the app starts
         if args.scheduler is not None:
             SweepRun(spec.plan(), workers=args.workers, scheduler=args.scheduler)  # SweepError without Dask
-        app = make_app(None, fps=args.fps, screenshots=args.screenshots, sweep=spec)
+        app = make_app(None, fps=args.fps, screenshots=args.screenshots, sweep=spec, lang=getattr(args, "lang", None))
         app.run()
         return getattr(app, "return_code", 0) or 0
     from tuisim.run.headless import Signals

@@ -16,6 +16,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from tuisim.i18n import LANGUAGES, N_, _, language, scenario_text, set_language
 from tuisim.scenario import Scenario, ScenarioError, load_scenario
 
 from .screens.dialogs import MAP, PANELS, ErrorScreen, HelpScreen
@@ -37,16 +38,18 @@ class TuisimApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "tuisim"
     BINDINGS = [
-        Binding("question_mark", "help", "Help", key_display="?", tooltip="These keys, and what the panels show"),
-        Binding("q", "quit", "Quit", tooltip="Quit tuisim"),
+        Binding("question_mark", "help", N_("Help"), key_display="?", tooltip=N_("These keys, and what the panels show")),
+        Binding("q", "quit", N_("Quit"), tooltip=N_("Quit tuisim")),
     ]
 
     def __init__(self, target: str | Path | Scenario | None = None, *, fps: float = 10.0,
                  screenshots: str | Path | None = None, seed: int | None = None, pause_at: int | None = None,
                  deterministic: bool = False, export_dir: str | Path | None = None,
                  library: str | Path | None = None, sweep: SweepSpec | None = None,
-                 workers: int | None = None, threads: int | None = None) -> None:
+                 workers: int | None = None, threads: int | None = None, lang: str | None = None) -> None:
         super().__init__()
+        if lang is not None:  # else the language the CLI set (or English)
+            set_language(lang)
         self.threads = threads
         self.sweep = sweep
         self.sweep_workers = workers
@@ -90,7 +93,7 @@ class TuisimApp(App):
         try:
             scenario = target if isinstance(target, Scenario) else load_scenario(target)
         except ScenarioError as e:
-            self._error(ErrorScreen(f"Cannot open {target}", str(e)))
+            self._error(ErrorScreen(_("Cannot open {target}").format(target=target), str(e)))
             return
         while kind(self.screen) == "run":
             self.pop_screen()
@@ -110,7 +113,7 @@ class TuisimApp(App):
         try:
             spec.plan()
         except (ScenarioError, ValueError) as e:
-            self._error(ErrorScreen(f"Cannot open the sweep of {spec.scenario}", str(e)))
+            self._error(ErrorScreen(_("Cannot open the sweep of {scenario}").format(scenario=spec.scenario), str(e)))
             return
         while kind(self.screen) in ("run", "sweep"):
             self.pop_screen()
@@ -121,16 +124,83 @@ class TuisimApp(App):
             return
         groups = []
         if kind(self.screen) in MAIN_SCREENS:
-            groups.append(("This screen", list(type(self.screen).BINDINGS)))
-        groups.append(("Everywhere", list(self.BINDINGS) + [Binding("ctrl+p", "command_palette",
-                                                                   "Command palette: every command")]))
+            groups.append((N_("This screen"), list(type(self.screen).BINDINGS)))
+        groups.append((N_("Everywhere"), list(self.BINDINGS) + [Binding("ctrl+p", "command_palette",
+                                                                       N_("Command palette: every command"))]))
         self.push_screen(HelpScreen(groups, MAP if kind(self.screen) == "sweep" else PANELS))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):  # Textual's, in the interface's language
+            yield SystemCommand(_(command.title), _(command.help), command.callback, command.discover)
         if kind(screen) in MAIN_SCREENS:
             for b in type(screen).BINDINGS:
                 if b.description and b.action not in ("back",):
-                    yield SystemCommand(b.description, f"key: {b.key_display or b.key}",
+                    yield SystemCommand(_(b.description), _("key: {key}").format(key=b.key_display or b.key),
                                         partial(screen.run_action, b.action))
-        yield SystemCommand("Help", "Keys and what the panels show (?)", self.action_help)
+        yield SystemCommand(_("Help"), _("Keys and what the panels show (?)"), self.action_help)
+        for lang, name in LANGUAGES.items():  # named in their own language; found by typing (not listed unasked)
+            yield SystemCommand(f"Language: {name}", LANGUAGE_HELP[lang], partial(self.switch_language, lang),
+                                discover=False)
+
+    def switch_language(self, lang: str) -> None:
+        """Show everything in `lang` from now on: every open screen is drawn again in it."""
+        if lang == language():
+            return
+        titles = [(bar, sc, title_forms(sc)) for screen in self.screen_stack
+                  for sc in [scenario_of(screen)] if sc is not None for bar in screen.query("TitleBar")]
+        set_language(lang)
+        for bar, sc, old in titles:  # a title given as a text, in the language it was shown in
+            if isinstance(bar.title_text, str):
+                for before, after in zip(old, title_forms(sc)):
+                    if before in bar.title_text:
+                        bar.title_text = bar.title_text.replace(before, after, 1)
+                        break
+        for screen in self.screen_stack:
+            relabel(screen)
+
+
+# Textual's own commands of the palette, for the catalog (translated as they are listed)
+TEXTUAL_COMMANDS = (
+    N_("Theme"), N_("Change the current theme"), N_("Quit"), N_("Quit the application as soon as possible"),
+    N_("Keys"), N_("Hide the keys and widget help panel"),
+    N_("Show help for the focused widget and a summary of available keys"),
+    N_("Minimize"), N_("Minimize the widget and restore to normal size"), N_("Maximize"),
+    N_("Maximize the focused widget"), N_("Screenshot"), N_("Save an SVG 'screenshot' of the current screen"),
+)
+LANGUAGE_HELP = {"en": "Show the interface and the lessons in English (英文界面)",
+                 "zh": "用中文显示界面和课程 (the interface and the lessons in Chinese)"}
+
+
+def scenario_of(screen: Screen) -> Scenario | None:
+    """The scenario a run, path or sweep screen shows (its lesson panel's), else None."""
+    sc = getattr(screen, "scenario", None)
+    if sc is None:
+        panel = next(iter(screen.query("LessonPanel")), None)
+        sc = getattr(panel, "scenario", None)
+    return sc if hasattr(sc, "title") else None
+
+
+def title_forms(sc) -> list[str]:
+    """The ways a screen's title bar may show the scenario's title, in the current language."""
+    title = scenario_text(sc, "title")
+    return [_("Sweep · {title}").format(title=title), title]
+
+
+def relabel(screen: Screen) -> None:
+    """Draw `screen` again in the current language: every widget with a `relabel` method
+    (texts built once: the lesson's markdown, the browser's list, a dialog) builds them
+    again, the others render their texts when drawn; then a forced frame, the footer's keys
+    laid out again (their widths change) and a new layout."""
+    for widget in [screen, *screen.walk_children()]:
+        hook = getattr(widget, "relabel", None)
+        if callable(hook):
+            hook()
+        if widget is not screen:
+            widget.refresh()
+    frame = getattr(screen, "refresh_frame", None)
+    if callable(frame) and screen.is_mounted:
+        frame(force=True)
+    for footer in screen.query("KeyFooter"):
+        footer.refresh(recompose=True)
+    screen.refresh_bindings()
+    screen.refresh(layout=True)

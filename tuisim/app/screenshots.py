@@ -34,6 +34,7 @@ class Shot:
     keys: list[str] = field(default_factory=list)
     overrides: list[str] = field(default_factory=list)
     sweep: bool = False  # the scenario's sweep, run to the end, on the sweep screen
+    lang: str | None = None  # the interface's language ("zh"); None: English
 
 
 def shots() -> list[Shot]:
@@ -62,6 +63,10 @@ def shots() -> list[Shot]:
         *seeded("optimizers"),
         # the map, the cell at sigma_w^2 = 1.25, depth 25 selected
         Shot("sweep_tanh_phase", "sweep_tanh_phase", sweep=True, keys=["right"] * 3 + ["down"] * 4),
+        # the interface and the lessons in Chinese (--lang zh)
+        Shot("browser_zh", None, size=(120, 36), lang="zh"),
+        Shot("vanishing_sigmoid_zh", "vanishing_sigmoid", at=300, lang="zh"),
+        Shot("vanishing_sigmoid_zh_80x24", "vanishing_sigmoid", size=(80, 24), at=300, lang="zh"),
     ]
 
 
@@ -93,7 +98,7 @@ async def take(shot: Shot, out: Path) -> Path:
     from .screens.run import RunScreen
 
     scenario = load_scenario(shot.scenario, shot.overrides) if shot.scenario else None
-    app = make_app(scenario, seed=0, pause_at=shot.at, deterministic=True)
+    app = make_app(scenario, seed=0, pause_at=shot.at, deterministic=True, lang=shot.lang or "en")
     async with app.run_test(size=shot.size) as pilot:
         if scenario is not None:
             while True:
@@ -121,7 +126,8 @@ async def take_sweep(shot: Shot, out: Path) -> Path:
     from .sweep_driver import SweepSpec
 
     # two workers on any machine, so the picture (its status bar) is the same everywhere
-    app = make_app(None, deterministic=True, sweep=SweepSpec(shot.scenario, tuple(shot.overrides), workers=2))
+    app = make_app(None, deterministic=True, sweep=SweepSpec(shot.scenario, tuple(shot.overrides), workers=2),
+                   lang=shot.lang or "en")
     async with app.run_test(size=shot.size) as pilot:
         while True:
             await pilot.pause(0.2)

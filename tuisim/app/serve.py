@@ -61,11 +61,13 @@ def _under(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def app_command(root: str | Path, scenario: str | None = None) -> list[str]:
+def app_command(root: str | Path, scenario: str | None = None, lang: str | None = None) -> list[str]:
     """The command textual-serve runs for each browser tab: the app directly (under
     textual-serve stdout is not a terminal, and the CLI would then run the scenario
-    headless), confined to `root`."""
+    headless), confined to `root`, in `lang` (default: the served app's locale)."""
     command = [sys.executable, "-m", "tuisim.app.serve", "--root", str(root)]
+    if lang:
+        command += ["--lang", lang]
     if scenario:
         command += ["--", scenario]
     return command
@@ -94,7 +96,11 @@ def serve(scenario: str | None = None, port: int = 8000, root: str | None = None
     print(f"serving tuisim on http://localhost:{port} (Ctrl-C stops)\n"
           f"the app opens files only inside {folder} (and the bundled lessons): its students can read every "
           f"scenario and data file in it, and its exports are written there", file=sys.stderr)
-    Server(shlex.join(app_command(folder, scenario)), host="localhost", port=port, title="tuisim").serve()
+    from tuisim.i18n import detect, language
+
+    # every tab in the language `tuisim serve` runs in (its --lang, else the locale the app inherits)
+    lang = language() if language() != detect() else None
+    Server(shlex.join(app_command(folder, scenario, lang)), host="localhost", port=port, title="tuisim").serve()
     return 0
 
 
@@ -129,10 +135,14 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(prog="python -m tuisim.app.serve", description="the app of `tuisim serve`")
     p.add_argument("--root", required=True, help="the served folder: no file outside it is opened")
+    p.add_argument("--lang", choices=("en", "zh"), help="the interface's language (default: the locale's)")
     p.add_argument("scenario", nargs="?", help="the scenario the app opens on (default: the lesson browser)")
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
     confine.activate(args.root, [bundled_dir()])
     os.chdir(args.root)  # relative paths typed in the open dialog, and exports, are in the served folder
+    from tuisim.i18n import set_language
+
+    set_language(args.lang)  # None: the locale's
     make_app(args.scenario).run()
     return 0
 

@@ -15,20 +15,21 @@ from textual.widgets import DirectoryTree, Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tuisim.data import confine
+from tuisim.i18n import N_, _, scenario_text
 from tuisim.scenario import ScenarioError, bundled_scenarios, load_scenario
 
 from ..widgets.footer import KeyFooter
 
-# The groups of LESSONS.md
+# The groups of LESSONS.md (shown translated)
 LESSON_GROUPS = {
-    1: "Vanishing and exploding gradients",
-    2: "Weight initialization",
-    3: "Activation functions",
-    4: "Normalization and regularization",
-    5: "Architectures",
-    6: "Optimizers",
-    7: "Symptoms to read",
-    8: "What measurement adds",
+    1: N_("Vanishing and exploding gradients"),
+    2: N_("Weight initialization"),
+    3: N_("Activation functions"),
+    4: N_("Normalization and regularization"),
+    5: N_("Architectures"),
+    6: N_("Optimizers"),
+    7: N_("Symptoms to read"),
+    8: N_("What measurement adds"),
 }
 
 
@@ -54,10 +55,12 @@ def load_library(paths=None) -> list[tuple[str, object]]:
 
 def preview_markdown(name: str, sc) -> str:
     if isinstance(sc, str):
-        return f"# {name}\n\nThis file does not load:\n\n```\n{sc}\n```"
+        return f"# {name}\n\n" + _("This file does not load:") + f"\n\n```\n{sc}\n```"
     variants = "\n".join(f"- **{v.label}**: {_describe(v)}" for v in sc.variants)
-    return (f"# {sc.title}\n\n`{name}` · {' '.join(sc.lessons)} · {sc.steps} steps · seed {sc.seed}\n\n"
-            f"{sc.description.strip()}\n\n**Variants**\n\n{variants}\n\n_enter: run it_")
+    facts = _("{steps} steps · seed {seed}").format(steps=sc.steps, seed=sc.seed)
+    heading, run_it = _("Variants"), _("enter: run it")
+    return (f"# {scenario_text(sc, 'title')}\n\n`{name}` · {' '.join(sc.lessons)} · {facts}\n\n"
+            f"{scenario_text(sc, 'description').strip()}\n\n**{heading}**\n\n{variants}\n\n_{run_it}_")
 
 
 def sweep_runs(sweep, variants: int) -> int:
@@ -71,23 +74,26 @@ def sweep_runs(sweep, variants: int) -> int:
 def sweep_preview_markdown(name: str, sc) -> str:
     sw = sc.sweep
     axes = " × ".join(f"{a.label} ({len(a.values)}: {a.labels[0]} … {a.labels[-1]})" for a in sw.axes)
-    variants = f" × {len(sc.variants)} variants" if len(sc.variants) > 1 else ""
+    variants = (" × " + _("{n} variants").format(n=len(sc.variants))) if len(sc.variants) > 1 else ""
     runs = sweep_runs(sw, len(sc.variants))
     quick = ""
     if sw.has_quick:
-        quick = f" · **k**: the quick grid, {sweep_runs(sw.quick(), len(sc.variants))} runs"
+        quick = _(" · **k**: the quick grid, {runs} runs").format(runs=sweep_runs(sw.quick(), len(sc.variants)))
     lessons = f" · {' '.join(sc.lessons)}" if sc.lessons else ""
-    return (f"# {sc.title}\n\n`{name}` · a sweep{lessons}\n\n"
-            f"**The map**: {sw.measure.replace('_', ' ')} over {axes}{variants}, {sw.seeds} "
-            f"seed{'s' * (sw.seeds != 1)} per point: **{runs} runs** of {sc.steps} steps, on every core.\n\n"
-            f"_enter: run the full grid{quick}_\n\n{sc.description.strip()}")
+    seeds = (_("{n} seed per point") if sw.seeds == 1 else _("{n} seeds per point")).format(n=sw.seeds)
+    the_map = _("**The map**: {measure} over {axes}{variants}, {seeds}: **{runs} runs** of {steps} steps, "
+                "on every core.").format(measure=sw.measure.replace("_", " "), axes=axes, variants=variants,
+                                         seeds=seeds, runs=runs, steps=sc.steps)
+    a_sweep, run_it = _("a sweep"), _("enter: run the full grid{quick}").format(quick=quick)
+    return (f"# {scenario_text(sc, 'title')}\n\n`{name}` · {a_sweep}{lessons}\n\n{the_map}\n\n"
+            f"_{run_it}_\n\n{scenario_text(sc, 'description').strip()}")
 
 
 def _describe(v) -> str:
     md = v.model
-    parts = [f"depth {md.get('depth')}", str(md.get("activation")), str(md.get("init"))]
+    parts = [_("depth {depth}").format(depth=md.get("depth")), str(md.get("activation")), str(md.get("init"))]
     if md.get("norm") not in (None, "none"):
-        parts.append(f"{md.get('norm')} norm")
+        parts.append(_("{norm} norm").format(norm=md.get("norm")))
     if md.get("architecture") not in (None, "plain"):
         parts.append(str(md.get("architecture")))
     parts.append(f"{v.train.get('optimizer')} lr {v.train.get('lr')}")
@@ -114,9 +120,9 @@ class ServedFolder(DirectoryTree):
 class BrowserScreen(Screen):
     KIND = "browser"
     BINDINGS = [
-        Binding("o", "open_file", "Open a file", tooltip="Open a scenario file by its path"),
-        Binding("k", "quick_sweep", "Quick sweep", tooltip="Run the highlighted sweep's quick grid"),
-        Binding("escape", "close_file", "Cancel", show=False),
+        Binding("o", "open_file", N_("Open a file"), tooltip=N_("Open a scenario file by its path")),
+        Binding("k", "quick_sweep", N_("Quick sweep"), tooltip=N_("Run the highlighted sweep's quick grid")),
+        Binding("escape", "close_file", N_("Cancel"), show=False),
     ]
 
     def __init__(self, paths=None) -> None:
@@ -124,8 +130,7 @@ class BrowserScreen(Screen):
         self.items = load_library(paths)
 
     def compose(self) -> ComposeResult:
-        yield Static(" [b reverse] tuisim [/] [b]Lessons[/b]  [dim]watch deep networks learn, or fail to[/]",
-                     id="title")
+        yield Static(self._title(), id="title")
         with Horizontal(id="browser"):
             yield OptionList(*self._options(), id="lessons")
             with VerticalScroll(id="preview"):
@@ -133,41 +138,67 @@ class BrowserScreen(Screen):
         with Vertical(id="open-file"):
             served = confine.active()
             if served is None:
-                yield Static("Open a scenario file (enter opens, esc cancels):")
-                yield Input(placeholder="path/to/scenario.toml or a bundled name", id="path")
+                yield Static(_("Open a scenario file (enter opens, esc cancels):"), id="open-hint")
+                yield Input(placeholder=_("path/to/scenario.toml or a bundled name"), id="path")
             else:  # tuisim serve: what the served folder holds, or a path inside it
-                yield Static("The served folder: enter opens a scenario, tab types a path, esc cancels")
+                yield Static(_("The served folder: enter opens a scenario, tab types a path, esc cancels"),
+                             id="open-hint")
                 yield ServedFolder(served, id="served")
-                yield Input(placeholder="a scenario file inside the served folder, or a bundled name", id="path")
+                yield Input(placeholder=_("a scenario file inside the served folder, or a bundled name"), id="path")
         yield KeyFooter()
+
+    @staticmethod
+    def _title() -> str:
+        return (" [b reverse] tuisim [/] [b]" + _("Lessons") + "[/b]  [dim]"
+                + _("watch deep networks learn, or fail to") + "[/]")
 
     def _options(self) -> list:
         opts: list = []
         group = None
         if not self.items:
-            return [Option("no bundled scenarios found: press o to open a file", disabled=True)]
+            return [Option(_("no bundled scenarios found: press o to open a file"), disabled=True)]
         for name, sc in self.items:
             g = lesson_key(sc.lessons)[0] if not isinstance(sc, str) else 99
             if g != group:
                 group = g
-                title = LESSON_GROUPS.get(g, "Other")
+                title = _(LESSON_GROUPS[g]) if g in LESSON_GROUPS else _("Other")
                 opts.append(Option(Text.assemble((f"L{g} " if g != 99 else "", "bold"), (title, "bold underline")),
                                    disabled=True))
             if isinstance(sc, str):
-                opts.append(Option(Text.assemble(f"  {name}", (" (does not load)", "red")), id=name))
+                opts.append(Option(Text.assemble(f"  {name}", (" " + _("(does not load)"), "red")), id=name))
             else:
                 lessons = f" · {' '.join(sc.lessons)}" if sc.lessons else ""
-                opts.append(Option(Text.assemble(f"  {sc.title}\n", (f"  {name}{lessons}", "dim")),
+                opts.append(Option(Text.assemble(f"  {scenario_text(sc, 'title')}\n", (f"  {name}{lessons}", "dim")),
                                    id=name))
         sweeps = [(name, sc) for name, sc in self.items if not isinstance(sc, str) and sc.sweep is not None]
         if sweeps:
-            opts.append(Option(Text.assemble(("Sweeps", "bold"), " ", ("maps of many runs", "bold underline")),
+            opts.append(Option(Text.assemble((_("Sweeps"), "bold"), " ", (_("maps of many runs"), "bold underline")),
                                disabled=True))
             for name, sc in sweeps:
-                runs = sweep_runs(sc.sweep, len(sc.variants))
-                opts.append(Option(Text.assemble(f"  {sc.title}\n", (f"  {name} · {runs} runs", "dim")),
+                runs = _("{n} runs").format(n=sweep_runs(sc.sweep, len(sc.variants)))
+                opts.append(Option(Text.assemble(f"  {scenario_text(sc, 'title')}\n", (f"  {name} · {runs}", "dim")),
                                    id=SWEEP + name))
         return opts
+
+    def relabel(self) -> None:
+        """The title, the list (the same option highlighted) and the preview in the language of the moment."""
+        self.query_one("#title", Static).update(self._title())
+        self.border_title = _("Lessons")
+        ol = self.query_one(OptionList)
+        highlighted = ol.highlighted
+        ol.clear_options()
+        ol.add_options(self._options())
+        if highlighted is not None and highlighted < ol.option_count:
+            ol.highlighted = highlighted
+        item = self._highlighted()
+        if item is not None:
+            self._show_preview(item)
+        served = confine.active()
+        hint = _("Open a scenario file (enter opens, esc cancels):") if served is None else _(
+            "The served folder: enter opens a scenario, tab types a path, esc cancels")
+        self.query_one("#open-hint", Static).update(hint)
+        self.query_one("#path", Input).placeholder = _("path/to/scenario.toml or a bundled name") if served is None \
+            else _("a scenario file inside the served folder, or a bundled name")
 
     def on_mount(self) -> None:
         ol = self.query_one(OptionList)
@@ -176,7 +207,7 @@ class BrowserScreen(Screen):
             if not ol.get_option_at_index(i).disabled:
                 ol.highlighted = i
                 break
-        self.border_title = "Lessons"
+        self.border_title = _("Lessons")
 
     def _item(self, option_id: str | None):
         """(name, Scenario or error text, is it the sweep) of an option."""
@@ -196,10 +227,13 @@ class BrowserScreen(Screen):
     def _preview(self, event: OptionList.OptionHighlighted) -> None:
         item = self._item(event.option.id)
         if item is not None:
-            n, sc, sweep = item
-            self.query_one("#preview-md", Markdown).update(sweep_preview_markdown(n, sc) if sweep
-                                                           else preview_markdown(n, sc))
+            self._show_preview(item)
         self.refresh_bindings()
+
+    def _show_preview(self, item) -> None:
+        n, sc, sweep = item
+        self.query_one("#preview-md", Markdown).update(sweep_preview_markdown(n, sc) if sweep
+                                                       else preview_markdown(n, sc))
 
     @on(OptionList.OptionSelected)
     def _open(self, event: OptionList.OptionSelected) -> None:

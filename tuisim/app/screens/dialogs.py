@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Group
+from rich.cells import cell_len
 from rich.markup import escape
 from rich.style import Style
 from rich.table import Table
@@ -15,7 +16,9 @@ from textual.widget import Widget
 from textual.worker import WorkerState
 from textual.widgets import Markdown, Static
 
-PANELS = """
+from tuisim.i18n import N_, _
+
+PANELS = N_("""
 **Panels**
 
 - **Gradients**: one bar per linear layer, the input layer at the top, on a fixed log10 axis
@@ -34,10 +37,10 @@ PANELS = """
 - **Health**: per layer mean, std, saturated %, dead % and the update/weight ratio with its
   1e-3 guide (1e-5: the layer barely moves).
 - **Histograms**: each layer's distribution of activations (or of log10 |dL/dz|, `h`).
-"""
+""")
 
 
-MAP = """
+MAP = N_("""
 **The map**
 
 - **Cells**: one per point of the sweep (the first axis across, the second down; the variants
@@ -51,7 +54,7 @@ MAP = """
 - **Enter** opens the selected cell's run in the run screen: the scenario at that point, every
   variant, at the seed `n` picks; esc comes back to the map. `space` pauses the sweep (the
   runs done are kept); `k` switches to the quick grid and back; leaving the map stops it.
-"""
+""")
 
 
 def key_name(binding) -> str:
@@ -60,13 +63,14 @@ def key_name(binding) -> str:
 
 def keys_table(groups: list[tuple[str, list]], width: int, styles: dict[str, Style] | None = None) -> Group:
     """Every key of `groups` ((title, bindings)) with what it does (its tooltip, else its
-    description), a line each under its group's title; in two columns when `width` allows."""
+    description), a line each under its group's title; in two columns when `width` allows.
+    Titles, tooltips and descriptions are shown in the interface's language, measured in cells."""
     styles = styles or {}
-    groups = [(title, [(key_name(b), b.tooltip or b.description) for b in bindings if b.description])
+    groups = [(_(title), [(key_name(b), _(b.tooltip or b.description)) for b in bindings if b.description])
               for title, bindings in groups]
-    rows = [r for _, g in groups for r in g]
-    key_w = max([len(k) for k, _ in rows], default=1)
-    text_w = max([len(d) for _, d in rows], default=1)
+    rows = [r for __, g in groups for r in g]
+    key_w = max([cell_len(k) for k, __ in rows], default=1)
+    text_w = max([cell_len(d) for __, d in rows], default=1)
     pairs = 2 if width >= 2 * (key_w + 1 + min(text_w, 44)) + 2 else 1
     parts = []
     for title, g in groups:
@@ -76,7 +80,7 @@ def keys_table(groups: list[tuple[str, list]], width: int, styles: dict[str, Sty
             parts.append(Text(""))
         parts.append(Text(title, style=styles.get("title", Style(bold=True, underline=True))))
         t = Table(box=None, show_header=False, padding=(0, 2, 0, 0), pad_edge=False, expand=True)
-        for _ in range(pairs):
+        for __ in range(pairs):
             t.add_column(style=styles.get("key", Style(bold=True)), no_wrap=True, width=key_w)
             t.add_column(ratio=1)
         half = (len(g) + pairs - 1) // pairs
@@ -111,7 +115,7 @@ class KeyList(Widget):
 
 
 class HelpScreen(ModalScreen):
-    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", N_("Close"))]
 
     def __init__(self, groups: list[tuple[str, list]], about: str = PANELS) -> None:
         super().__init__()
@@ -120,10 +124,17 @@ class HelpScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="dialog", classes="help"):
-            yield Static("[b]tuisim · keys[/b]   [dim]↑↓ scroll · esc closes · ctrl+p: every command[/]",
-                         id="dialog-title")
+            yield Static(self._title(), id="dialog-title")
             yield KeyList(self.groups)
-            yield Markdown(self.about)
+            yield Markdown(_(self.about))
+
+    @staticmethod
+    def _title() -> str:
+        return "[b]" + _("tuisim · keys") + "[/b]   [dim]" + _("↑↓ scroll · esc closes · ctrl+p: every command") + "[/]"
+
+    def relabel(self) -> None:
+        self.query_one("#dialog-title", Static).update(self._title())
+        self.query_one(Markdown).update(_(self.about))
 
 
 class FittedDialog(ModalScreen):
@@ -147,7 +158,7 @@ class ErrorScreen(FittedDialog):
     """A problem the user can fix (a scenario that does not load), shown in the app; a long
     list of problems scrolls, "esc: close" stays in view."""
 
-    BINDINGS = [Binding("escape,enter,q", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,enter,q", "dismiss", N_("Close"))]
 
     def __init__(self, title: str, text: str) -> None:
         super().__init__()
@@ -159,7 +170,7 @@ class ErrorScreen(FittedDialog):
             yield Static(f"[b]{escape(self.title_text)}[/b]", id="dialog-title")
             with VerticalScroll(classes="grow"):
                 yield Static(self.text, id="error-text", markup=False)
-            yield Static("[dim]esc: close · ↑↓ scroll[/]", id="dialog-keys")
+            yield Static("[dim]" + _("esc: close · ↑↓ scroll") + "[/]", id="dialog-keys")
 
     def on_mount(self) -> None:
         self.query_one(".grow").focus()
@@ -173,8 +184,13 @@ def report_worker_failure(screen, event, group: str, what: str, status) -> None:
     if event.worker.group != group or event.state != WorkerState.ERROR:
         return
     text = failure_text(event.worker.error)
-    status.error = f"the {what} stopped: {text}"
-    screen.notify(text, title=f"The {what} stopped", severity="error", timeout=15)
+    if what == "sweep":
+        status.error = _("the sweep stopped: {text}").format(text=text)
+        title = _("The sweep stopped")
+    else:
+        status.error = _("the run stopped: {text}").format(text=text)
+        title = _("The run stopped")
+    screen.notify(text, title=title, severity="error", timeout=15)
 
 
 def writable(screen, directory) -> bool:
@@ -185,6 +201,7 @@ def writable(screen, directory) -> bool:
     try:
         check_write(directory)
     except Refused as e:
-        screen.notify(f"not written: {e}", title="Outside the served folder", severity="error", timeout=15)
+        screen.notify(_("not written: {reason}").format(reason=e), title=_("Outside the served folder"),
+                      severity="error", timeout=15)
         return False
     return True

@@ -9,28 +9,30 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
+from tuisim.i18n import N_, _
 from tuisim.scenario import ScenarioError
 
 from .dialogs import FittedDialog
 
-LIVE = (
-    ("lr", "learning rate", False),
-    ("momentum", "momentum", False),
-    ("weight_decay", "weight decay (L2)", False),
-    ("clip_norm", "clip gradient norm at (empty: off)", True),
-    ("clip_value", "clip gradient values at (empty: off)", True),
+LIVE = (  # (key, label shown translated, optional)
+    ("lr", N_("learning rate"), False),
+    ("momentum", N_("momentum"), False),
+    ("weight_decay", N_("weight decay (L2)"), False),
+    ("clip_norm", N_("clip gradient norm at (empty: off)"), True),
+    ("clip_value", N_("clip gradient values at (empty: off)"), True),
 )
 
 
 COMPACT_BELOW = 40  # rows: a shorter terminal gets one-line inputs and buttons
 NARROW_BELOW = 70  # columns: a narrower one puts each label above its input
-BUTTONS = (("Apply live", "Apply"), ("Restart with change", "Restart"), ("Cancel", "Cancel"))  # (wide, narrow)
+BUTTONS = ((N_("Apply live"), N_("Apply")), (N_("Restart with change"), N_("Restart")),
+           (N_("Cancel"), N_("Cancel")))  # (wide, narrow), shown translated
 
 
 class SettingsScreen(FittedDialog):
     """Returns {"live": {key: value}, "every": bool} or {"restart": (setting, scenario)}."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, focus_label: str, hparams: dict, check_override) -> None:
         super().__init__()
@@ -40,25 +42,25 @@ class SettingsScreen(FittedDialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="settings"):
-            yield Static(f"[b]Settings[/b] · [dim]{self.focus_label}[/]", id="dialog-title")
+            yield Static("[b]" + _("Settings") + f"[/b] · [dim]{self.focus_label}[/]", id="dialog-title")
             with VerticalScroll(id="form", classes="grow"):
-                yield Static("Live: applied between two steps, the run goes on.", classes="hint")
+                yield Static(_("Live: applied between two steps, the run goes on."), classes="hint")
                 for key, text, optional in LIVE:
                     value = self.hparams.get(key)
                     with Horizontal(classes="field"):
-                        yield Label(text)
+                        yield Label(_(text))
                         yield Input("" if value is None else f"{value:g}", id=f"f-{key}",
-                                    placeholder="off" if optional else "", type="text")
-                yield Checkbox("apply to every variant", True, id="every")
-                yield Static("Restart with any scenario key changed (as --set): e.g. model.depth=50, "
-                             "model.norm=\"batch\", train.optimizer=\"adam\", variant.1.model.init=\"orthogonal\"",
+                                    placeholder=_("off") if optional else "", type="text")
+                yield Checkbox(_("apply to every variant"), True, id="every")
+                yield Static(_("Restart with any scenario key changed (as --set): e.g. model.depth=50, "
+                               "model.norm=\"batch\", train.optimizer=\"adam\", variant.1.model.init=\"orthogonal\""),
                              classes="hint")
                 yield Input(placeholder="KEY=VALUE", id="override")
             yield Static("", id="error")
             with Horizontal(id="buttons"):
-                for (label, _), (key, variant) in zip(BUTTONS, (("apply", "primary"), ("restart", "default"),
-                                                                ("cancel", "default"))):
-                    yield Button(label, id=key, variant=variant)
+                for (label, __), (key, variant) in zip(BUTTONS, (("apply", "primary"), ("restart", "default"),
+                                                                 ("cancel", "default"))):
+                    yield Button(_(label), id=key, variant=variant)
 
     def on_mount(self) -> None:
         self.query_one("#f-lr", Input).focus()
@@ -79,7 +81,7 @@ class SettingsScreen(FittedDialog):
         narrow = width < NARROW_BELOW
         self.set_class(narrow, "-narrow")
         for button, (long, short) in zip(self.query(Button), BUTTONS):
-            button.label = short if narrow else long
+            button.label = _(short if narrow else long)
         self.call_after_refresh(self.fit)
 
     def _error(self, text: str) -> None:
@@ -90,20 +92,20 @@ class SettingsScreen(FittedDialog):
 
     def _live(self) -> dict | None:
         changes = {}
-        for key, _, optional in LIVE:
+        for key, __, optional in LIVE:
             raw = self.query_one(f"#f-{key}", Input).value.strip()
             old = self.hparams.get(key)
-            if raw == "" or raw.lower() in ("off", "none"):
+            if raw == "" or raw.lower() in ("off", "none", _("off")):
                 if optional:
                     if old:
                         changes[key] = None
                     continue
-                self._error(f"{key}: a number is needed")
+                self._error(_("{key}: a number is needed").format(key=key))
                 return None
             try:
                 value = float(raw)
             except ValueError:
-                self._error(f"{key}: {raw!r} is not a number")
+                self._error(_("{key}: {raw} is not a number").format(key=key, raw=repr(raw)))
                 return None
             if old is None or value != float(old):
                 changes[key] = value
@@ -122,7 +124,7 @@ class SettingsScreen(FittedDialog):
     def restart(self) -> None:
         setting = self.query_one("#override", Input).value.strip()
         if "=" not in setting:
-            self._error("write KEY=VALUE, e.g. model.depth=50")
+            self._error(_("write KEY=VALUE, e.g. model.depth=50"))
             return
         try:
             scenario = self.check_override(setting)

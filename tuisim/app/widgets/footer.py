@@ -5,7 +5,10 @@ overflow, so at 80 columns the run screen's `? Help` and `q Quit` fell off the e
 footer ranks the keys (`q` and `?` first, then the screen's `FOOTER_PRIORITY`, then the
 rest in declaration order), switches to Textual's compact style when that fits more, and
 drops the least important keys until the line fits; the ones it keeps stay in their
-usual order. Every key stays reachable: `?` lists them all and `ctrl+p` runs any."""
+usual order. Every key stays reachable: `?` lists them all and `ctrl+p` runs any.
+
+The descriptions and tooltips are shown in the interface's language (the screens mark
+them `N_`), and measured in terminal cells (a CJK character takes two)."""
 
 from __future__ import annotations
 
@@ -13,8 +16,11 @@ from rich.cells import cell_len
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
+from tuisim.i18n import N_, _
+
 ALWAYS = ("quit", "help")  # the app's keys every screen keeps
 PALETTE = "command_palette"  # its key comes right after ALWAYS and the screen's first key
+TEXTUAL_DESCRIPTIONS = (N_("palette"),)  # the palette key's, Textual's: for the catalog
 
 
 def key_width(key_display: str, description: str, compact: bool) -> int:
@@ -77,11 +83,16 @@ class KeyFooter(Footer):
 
     def compose(self):
         widgets = list(super().compose())
+        for w in widgets:  # in the language of the moment (a switch recomposes the footer)
+            if isinstance(w, FooterKey):
+                w.description = _(w.description) if w.description else w.description
+                if isinstance(w.tooltip, str) and w.tooltip:
+                    w.tooltip = _(w.tooltip)
         keys = [w for w in widgets if isinstance(w, FooterKey) and not w.has_class("-command-palette")]
         palette = next((w for w in widgets if isinstance(w, FooterKey) and w.has_class("-command-palette")), None)
         others = [w for w in widgets if not isinstance(w, FooterKey)]
         ranking = list(ALWAYS) + list(getattr(self.screen, "FOOTER_PRIORITY", ()))
-        width = self._width() - sum(12 for _ in others)
+        width = self._width() - 12 * len(others)
         kept, compact, with_palette = choose([(k.action, k.key_display, k.description) for k in keys], ranking,
                                              width, (palette.key_display, palette.description) if palette else None)
         self._fitted = (self._width(), tuple(kept), compact, with_palette)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from tuisim.i18n import N_, _, scenario_text
 from tuisim.run.compare import clock
 
 from ..driver import speed_label
@@ -17,7 +19,9 @@ SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
 class TitleBar(Widget):
-    """tuisim · the scenario's title · its lessons."""
+    """tuisim · the scenario's title · its lessons. The title is a text, or what gives it in
+    the language of the moment: a scenario (its title, by `scenario_text`) or a function
+    of no argument (the language can change while the bar is shown)."""
 
     COMPONENT_CLASSES = {"title-bar--app", "title-bar--lessons"}
     DEFAULT_CSS = "TitleBar { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }"
@@ -27,10 +31,18 @@ class TitleBar(Widget):
         self.title_text = title
         self.lessons = lessons
 
+    def title(self) -> str:
+        title = self.title_text
+        if callable(title):
+            return title()
+        if not isinstance(title, str):
+            return scenario_text(title, "title")
+        return title
+
     def render(self):
         t = Text(no_wrap=True, overflow="ellipsis")
         t.append(" tuisim ", self.get_component_rich_style("title-bar--app"))
-        t.append(f" {self.title_text}", Style(bold=True))
+        t.append(f" {self.title()}", Style(bold=True))
         if self.lessons:
             t.append("  " + " ".join(self.lessons), self.get_component_rich_style("title-bar--lessons"))
         return t
@@ -42,27 +54,33 @@ def variant_state(runs, paused: bool = False) -> list[tuple[str, str]]:
     run is paused, a run that would be training is "paused"."""
 
     def going(status: str) -> str:
-        return "paused" if paused and status in ("running", "ready") else status
+        shown = "paused" if paused and status in ("running", "ready") else status
+        return _(shown)
 
     div = [r for r in runs if r.status == "diverged"]
     if len(runs) == 1:
         r = runs[0]
         if div:
-            return [(f"diverged at step {r.diverged_at}", "error")]
-        return [("done", "ok")] if r.status == "done" else [(r.pretrain_status or going(r.status), "muted")]
+            return [(_("diverged at step {step}").format(step=r.diverged_at), "error")]
+        return [(_("done"), "ok")] if r.status == "done" else [(r.pretrain_status or going(r.status), "muted")]
     n = len(runs)
     if len(div) == n:
-        return [(f"all {n} seeds diverged", "error")]
+        return [(_("all {n} seeds diverged").format(n=n), "error")]
     if all(r.finished for r in runs):
-        state = [("done", "ok")]
+        state = [(_("done"), "ok")]
     else:
         still = [r for r in runs if not r.finished]
         note = next((r.pretrain_status for r in still if r.pretrain_status), "")
         state = [(note or going("running" if any(r.status == "running" for r in still) else still[0].status),
                   "muted")]
     if div:
-        state.append((f", {len(div)} of {n} diverged", "error"))
+        state.append((_(", {k} of {n} diverged").format(k=len(div), n=n), "error"))
     return state
+
+
+# a run's statuses, for the catalog (the status bar shows them translated)
+STATUSES = (N_("running"), N_("ready"), N_("paused"), N_("done"), N_("diverged"), N_("pretraining"),
+            N_("quick grid"), N_("full grid"))
 
 
 def fit(pieces: list[tuple[int, Text]], width: int) -> Text:
@@ -118,7 +136,7 @@ class StatusBar(Widget):
             return t
         d = self.driver
         if d is None or d.phase in ("starting", "building"):
-            self._busy(t, "preparing the networks…")
+            self._busy(t, _("preparing the networks…"))
             return t
         session = d.session
         if d.phase == "compiling":
@@ -126,7 +144,8 @@ class StatusBar(Widget):
             if notes:
                 self._busy(t, f"{notes[0]}…")
             else:
-                secs = "" if self.deterministic else f" {time.monotonic() - d.phase_since:.0f} s"
+                secs = "" if self.deterministic else " " + _("{secs} s").format(
+                    secs=f"{time.monotonic() - d.phase_since:.0f}")
                 self._busy(t, f"{d.engine_text}…{secs}")
             return t
         return fit(self._pieces(d, session), self.size.width)
@@ -141,25 +160,25 @@ class StatusBar(Widget):
 
         finished = d.phase == "finished"
         if finished:
-            add(0, " ✓ finished ", c("status-bar--ok"))
-            word = "done"
+            add(0, " ✓ " + _("finished") + " ", c("status-bar--ok"))
+            word = _("done")
         elif d.paused:
-            add(0, " ⏸ paused ", c("status-bar--state"))
-            word = "paused"
+            add(0, " ⏸ " + _("paused") + " ", c("status-bar--state"))
+            word = _("paused")
         else:
-            add(0, " ▶ running ", c("status-bar--state"))
-            word = "running"
+            add(0, " ▶ " + _("running") + " ", c("status-bar--state"))
+            word = _("running")
         total = max(r.total_steps for r in session.runs)
-        add(0, f" step {d.step}/{total}")
+        add(0, " " + _("step {step}/{total}").format(step=d.step, total=total))
         if len(session.seeds) > 1:
-            add(2, f" · {len(session.seeds)} seeds")
+            add(2, " · " + _("{n} seeds").format(n=len(session.seeds)))
             diverged = sum(r.status == "diverged" for r in session.runs)
             if diverged:
-                add(1, f" · {diverged} diverged", c("status-bar--error"))
+                add(1, " · " + _("{n} diverged").format(n=diverged), c("status-bar--error"))
         if not self.deterministic and not finished and not d.paused:
             rate = d.rate
-            add(5, f" · {rate:.0f} steps/s" if rate == rate else " · – steps/s", muted)
-        add(6 if d.speed is None else 4, f" · speed {speed_label(d.speed)}", muted)
+            add(5, " · " + _("{rate} steps/s").format(rate=f"{rate:.0f}" if rate == rate else "–"), muted)
+        add(6 if d.speed is None else 4, " · " + _("speed {speed}").format(speed=speed_label(d.speed)), muted)
         groups = session.groups
         focus = groups[self.focus_index % len(groups)].runs[0]
         add(2, f" · lr {num(focus.opt.lr_at(max(focus.step - 1, 0)))}")
@@ -172,7 +191,7 @@ class StatusBar(Widget):
             if first == word and not rest:
                 continue  # what the run as a whole is doing: said once, at the start
             piece = Text(" · ", style=muted)
-            piece.append(f"{name}: ")
+            piece.append(_("{name}: ").format(name=name))
             for text, kind in state:
                 piece.append(text, c(f"status-bar--{kind}"))
             pieces.append((1 if any(k == "error" for _, k in state) else 3, piece))
@@ -202,7 +221,7 @@ class SweepStatusBar(StatusBar):
 
     def __init__(self, *, id: str | None = None, deterministic: bool = False) -> None:
         super().__init__(id=id, deterministic=deterministic)
-        self.grid_name = "full grid"
+        self.grid_name = N_("full grid")  # shown translated
 
     def _text(self) -> Text:
         c = self.get_component_rich_style
@@ -212,7 +231,7 @@ class SweepStatusBar(StatusBar):
             return t
         d = self.driver
         if d is None:
-            self._busy(t, "loading the sweep…")
+            self._busy(t, _("loading the sweep…"))
             return t
         p = d.progress()
         state = d.state
@@ -222,19 +241,20 @@ class SweepStatusBar(StatusBar):
             pieces.append((priority, Text(text, style=style or "")))
 
         if state == "starting":
-            add(0, f" {self._spin()} starting {d.executor_name} (loading the engine)… ", c("status-bar--busy"))
+            add(0, f" {self._spin()} " + _("starting {executor} (loading the engine)…").format(
+                executor=d.executor_name) + " ", c("status-bar--busy"))
         elif state == "running":
-            add(0, " ▶ running ", c("status-bar--state"))
+            add(0, " ▶ " + _("running") + " ", c("status-bar--state"))
         elif state == "pausing":
-            add(0, f" {self._spin()} pausing after the runs in flight… ", c("status-bar--busy"))
+            add(0, f" {self._spin()} " + _("pausing after the runs in flight…") + " ", c("status-bar--busy"))
         elif state == "paused":
-            add(0, " ⏸ paused (space resumes) ", c("status-bar--state"))
+            add(0, " ⏸ " + _("paused (space resumes)") + " ", c("status-bar--state"))
         elif state == "finished":
-            add(0, " ✓ finished ", c("status-bar--ok"))
+            add(0, " ✓ " + _("finished") + " ", c("status-bar--ok"))
         else:
-            add(0, f" {state} ", muted)
+            add(0, f" {_(state)} ", muted)
         done, total = p["done"], p["total"]
-        add(0, f" {done}/{total} runs")
+        add(0, " " + _("{done}/{total} runs").format(done=done, total=total))
         cells = 12
         k = int(cells * done / total) if total else cells
         bar = Text(" ")
@@ -242,23 +262,26 @@ class SweepStatusBar(StatusBar):
         bar.append("─" * (cells - k), muted)
         pieces.append((4, bar))
         if p["failed"]:
-            add(1, f" · {p['failed']} failed", c("status-bar--error"))
+            add(1, " · " + _("{n} failed").format(n=p["failed"]), c("status-bar--error"))
         if not self.deterministic:
-            add(5, f" · {clock(p['elapsed'])} elapsed", muted)
+            add(5, " · " + _("{time} elapsed").format(time=clock(p["elapsed"])), muted)
             if state in ("starting", "running"):
-                add(2, f" · ETA {clock(p['eta'])}")
+                add(2, " · " + _("ETA {time}").format(time=clock(p["eta"])))
         if state != "starting":
             add(6, f" · {d.executor_name}", muted)
-        add(3, f" · {self.grid_name}", muted)
+        add(3, f" · {_(self.grid_name)}", muted)
         return fit(pieces, self.size.width)
 
 
 class ViewTabs(Widget):
     """The lower panel's views as tabs, the current one highlighted; the key hint is
-    added when the line has room for it (never cut in the middle)."""
+    added when the line has room for it (never cut in the middle). The views' names
+    (English, marked N_ where they are defined) are shown in the interface's language;
+    the shorter forms too (SHORT and the others are English names to their marked short
+    forms), all measured in cells."""
 
     DEFAULT_CSS = "ViewTabs { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }"
-    HINT = "p: next view · 0: hide"
+    HINT = N_("p: next view · 0: hide")
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -269,11 +292,14 @@ class ViewTabs(Widget):
         self.views = views
         self.refresh()
 
-    SHORT = {"Heat strip": "Heat", "Histograms": "Hist", "Health": "Health", "About": "About",
-             "Decision boundary": "Boundary"}
-    ABBREV = {"Heat strip": "Heat", "Histograms": "Hist", "Health": "Hlth", "About": "Abt",
-              "Decision boundary": "Bnd"}
-    INITIALS = {"Heat strip": "He", "Histograms": "Hi", "Health": "Hl", "About": "Ab", "Decision boundary": "Bd"}
+    # TRANSLATORS: the lower panel's tabs when the line is short: a word (SHORT), four
+    # letters (ABBREV: Chinese two characters), two letters (INITIALS: one character)
+    SHORT = {"Heat strip": N_("Heat"), "Histograms": N_("Hist"), "Health": N_("Health"), "About": N_("About"),
+             "Decision boundary": N_("Boundary")}
+    ABBREV = {"Heat strip": N_("Heat"), "Histograms": N_("Hist"), "Health": N_("Hlth"), "About": N_("Abt"),
+              "Decision boundary": N_("Bnd")}
+    INITIALS = {"Heat strip": N_("He"), "Histograms": N_("Hi"), "Health": N_("Hl"), "About": N_("Ab"),
+                "Decision boundary": N_("Bd")}
     LEVELS = ("full", "short", "tight", "abbrev", "initials", "keys")
 
     def _tabs(self, names: str) -> Text:
@@ -288,8 +314,10 @@ class ViewTabs(Widget):
                 t.append(" ")
             table = {"full": {}, "abbrev": self.ABBREV, "initials": self.INITIALS}.get(names, self.SHORT)
             label = name if names == "full" else table.get(name, name)
+            label = _(label)
             if current:
-                t.append(f" {key} {self.SHORT.get(name, name) if names != 'full' else name} ", Style(reverse=True))
+                shown = self.SHORT.get(name, name) if names != "full" else name
+                t.append(f" {key} {_(shown)} ", Style(reverse=True))
             elif names == "keys":
                 t.append(f"{key}", Style(dim=True))
             elif names == "initials":
@@ -309,6 +337,7 @@ class ViewTabs(Widget):
             t = self._tabs(names)
             if t.cell_len <= width:
                 break
-        if t.cell_len + 2 + len(self.HINT) <= width:
-            t.append("  " + self.HINT, Style(dim=True))
+        hint = _(self.HINT)
+        if t.cell_len + 2 + cell_len(hint) <= width:
+            t.append("  " + hint, Style(dim=True))
         return t
