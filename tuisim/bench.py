@@ -40,6 +40,19 @@ print(time.perf_counter() - t0)
 """
 
 
+def jit_lazy(fn):
+    """`fn` compiled (with the engine's settings) on first use: `tuisim bench --help` needs no numba."""
+    compiled = []
+
+    def get():
+        if not compiled:
+            from tuisim.core._jit import jit
+
+            compiled.append(jit(fn))
+        return compiled[0]
+    return get
+
+
 def parse_sizes(text: str | None) -> list[tuple[int, int, int]]:
     if not text:
         return list(STANDARD_SIZES)
@@ -89,7 +102,8 @@ def _time(fn, seconds: float, steps_per_call: int = 1) -> float:
             return n * steps_per_call / dt
 
 
-def measure(sizes, repeats: int = 7, seconds: float = 0.25, dtype: str = "float64", out=None) -> list[dict]:
+def measure(sizes, repeats: int = 7, seconds: float = 0.25, dtype: str = "float64", out=None,
+            peak: float | None = None) -> list[dict]:
     out = out or sys.stdout
     rows = []
     for depth, width, batch in sizes:
@@ -104,11 +118,66 @@ def measure(sizes, repeats: int = 7, seconds: float = 0.25, dtype: str = "float6
         na, nb, nc = statistics.median(a), statistics.median(b), statistics.median(c)
         row = {"depth": depth, "width": width, "batch": batch, "numba_steps_per_s": na, "numpy_steps_per_s": nb,
                "ratio": na / nb, "numba_gflops": na * step_flops(depth, width, batch) / 1e9,
-               "numba_chunk_steps_per_s": nc}
+               "numba_chunk_steps_per_s": nc, "chunk_gflops": nc * step_flops(depth, width, batch) / 1e9}
+        row["percent_of_peak"] = 100 * row["chunk_gflops"] / peak if peak else None
         rows.append(row)
+        pct = f"{row['percent_of_peak']:>5.0f}%" if peak else ""
         print(f"  {depth:>5} {width:>5} {batch:>5}  {na:>12,.1f}  {nb:>12,.1f}  {na / nb:>6.2f}x  "
-              f"{row['numba_gflops']:>7.2f}  {nc:>12,.1f}", file=out, flush=True)
+              f"{row['numba_gflops']:>7.2f}  {nc:>12,.1f}  {row['chunk_gflops']:>7.2f} {pct}", file=out, flush=True)
     return rows
+
+
+@jit_lazy
+def _gemm(A, B, C, reps):
+    for _ in range(reps):
+        C[:] = np.dot(A, B)  # the BLAS call the engine's matrix products make (SciPy's, from @njit)
+    return C[0, 0]
+
+
+def gemm_peak(dtype: str = "float64", n: int = 256, seconds: float = 0.5, repeats: int = 5) -> float:
+    """GFLOP/s of one core's matrix product, measured here: square n x n products, the
+    median of `repeats`, from compiled code as the engine calls BLAS (one BLAS thread)."""
+    rng = np.random.default_rng(0)
+    A, B = rng.normal(size=(n, n)).astype(dtype), rng.normal(size=(n, n)).astype(dtype)
+    C = np.empty((n, n), dtype=dtype)
+    gemm = _gemm()
+    gemm(A, B, C, 1)
+    rates = []
+    for _ in range(repeats):
+        reps, dt = 1, 0.0
+        while dt < seconds:
+            reps *= 2
+            t0 = time.perf_counter()
+            gemm(A, B, C, reps)
+            dt = time.perf_counter() - t0
+        rates.append(2.0 * n ** 3 * reps / dt / 1e9)
+    return statistics.median(rates)
+
+
+SCALING_SCENARIO = "degradation"
+
+
+def scaling(threads: int, scenario: str = SCALING_SCENARIO, steps: int = 150, repeats: int = 3) -> dict:
+    """Multi-core scaling: a bundled lesson's variants and seeds trained for `steps`
+    steps on one thread, then on `threads`, interleaved `repeats` times (medians):
+    steps per second of all runs together, and the ratio."""
+    from tuisim.run.session import ScenarioRun
+    from tuisim.scenario import load_scenario
+
+    sc = load_scenario(scenario, [f"steps={steps}"])
+    ScenarioRun(sc, threads=1).warm_up()
+    rates: dict[int, list[float]] = {1: [], threads: []}
+    for _ in range(repeats):
+        for k in (1, threads):
+            session = ScenarioRun(sc, threads=k)
+            t0 = time.perf_counter()
+            session.run(chunk=25)
+            dt = time.perf_counter() - t0
+            session.close()
+            rates[k].append(sum(r.step for r in session.runs) / dt)
+    one, many = statistics.median(rates[1]), statistics.median(rates[threads])
+    return {"scenario": scenario, "runs": len(sc.variants) * sc.seeds, "steps": steps, "threads": threads,
+            "one_thread_steps_per_s": one, "steps_per_s": many, "speedup": many / one}
 
 
 def startup(dtype: str = "float64") -> tuple[float, float]:
@@ -134,11 +203,25 @@ def main(args) -> int:
     print(f"tuisim bench: {args.dtype}, one BLAS thread (OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}),"
           f" ReLU + He + softmax cross-entropy + Adam, every per-layer statistic;"
           f" medians of {args.repeats} interleaved repeats")
+    peak = gemm_peak(args.dtype)
+    print(f"one core's matrix-product peak, measured here ({args.dtype}, 256 x 256, from compiled code): "
+          f"{peak:.1f} GFLOP/s")
     print(f"  {'depth':>5} {'width':>5} {'batch':>5}  {'numba step/s':>12}  {'numpy step/s':>12}  {'ratio':>7}  GFLOP/s"
-          f"  {f'{CHUNK}/call st/s':>12}")
-    measure(sizes, args.repeats, args.seconds, args.dtype)
+          f"  {f'{CHUNK}/call st/s':>12}  GFLOP/s  peak")
+    measure(sizes, args.repeats, args.seconds, args.dtype, peak=peak)
     if not args.no_startup:
         cold, warm = startup(args.dtype)
         print(f"start-up, process start to the end of the first step: first compile (empty cache) {cold:.1f} s, "
               f"second process (warm cache) {warm:.2f} s")
+    if not getattr(args, "no_scaling", False):
+        from tuisim.run.cores import available_cores
+
+        cores = available_cores()
+        if cores > 1:
+            sc = scaling(cores)
+            print(f"multi-core: {sc['scenario']} ({sc['runs']} runs, {sc['steps']} steps each) on 1 thread "
+                  f"{sc['one_thread_steps_per_s']:,.0f} steps/s, on {cores} threads {sc['steps_per_s']:,.0f} steps/s: "
+                  f"{sc['speedup']:.2f}x")
+        else:
+            print("multi-core: one core available, nothing to scale")
     return 0

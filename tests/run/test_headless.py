@@ -3,6 +3,7 @@ codes, and an interrupted run that still leaves valid files."""
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -139,16 +140,29 @@ def test_no_terminal_runs_the_default_lesson_headless(capsys, monkeypatch):
 
 
 def test_bench_output_on_a_tiny_size(capsys):
-    assert main(["bench", "--sizes", "2x8x16", "--repeats", "2", "--seconds", "0.02", "--no-startup"]) == 0
+    assert main(["bench", "--sizes", "2x8x16", "--repeats", "2", "--seconds", "0.02", "--no-startup",
+                 "--no-scaling"]) == 0
     out = capsys.readouterr().out
     row = [ln for ln in out.splitlines() if ln.strip().startswith("2 ")]
     assert row, out
-    nums = row[0].replace(",", "").replace("x", "").split()
-    depth, width, batch, numba_sps, numpy_sps, ratio, gflops, chunk_sps = nums
+    nums = row[0].replace(",", "").replace("x", "").replace("%", "").split()
+    depth, width, batch, numba_sps, numpy_sps, ratio, gflops, chunk_sps, chunk_gflops, pct = nums
     assert (depth, width, batch) == ("2", "8", "16")
     assert float(numba_sps) > 0 and float(numpy_sps) > 0
     assert float(ratio) == pytest.approx(float(numba_sps) / float(numpy_sps), rel=0.01)
     assert float(gflops) > 0 and float(chunk_sps) > 0
+    peak = float(re.search(r"peak, measured here .*: ([\d.]+) GFLOP/s", out)[1])
+    assert peak > 0 and float(pct) == pytest.approx(100 * float(chunk_gflops) / peak, abs=1)
+
+
+def test_bench_scaling_trains_the_same_runs_on_one_thread_and_on_several():
+    from tuisim.bench import scaling
+
+    sc = scaling(2, scenario=str(Path(__file__).parents[1] / "app" / "scenarios" / "tiny_two.toml"), steps=20,
+                 repeats=1)
+    assert sc["threads"] == 2 and sc["steps"] == 20 and sc["runs"] >= 2
+    assert sc["one_thread_steps_per_s"] > 0 and sc["speedup"] == pytest.approx(
+        sc["steps_per_s"] / sc["one_thread_steps_per_s"])
 
 
 def test_bench_rejects_bad_sizes(capsys):
