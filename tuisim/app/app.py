@@ -129,6 +129,13 @@ class TuisimApp(App):
                                                                        N_("Command palette: every command"))]))
         self.push_screen(HelpScreen(groups, MAP if kind(self.screen) == "sweep" else PANELS))
 
+    def action_command_palette(self) -> None:
+        """Textual's palette, its prompt in the interface's language."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(placeholder=_("Search for commands…"), id="--command-palette"))
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):  # Textual's, in the interface's language
             yield SystemCommand(_(command.title), _(command.help), command.callback, command.discover)

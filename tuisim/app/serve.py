@@ -14,6 +14,8 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+from tuisim.i18n import _
+
 
 class ServeError(ValueError):
     """What `tuisim serve` was asked cannot be served; the CLI prints it and exits 2."""
@@ -31,8 +33,8 @@ def served(target: str | None, root: str | None = None) -> tuple[Path, str | Non
     given = Path(target).expanduser() if target else None
     if given is not None and given.is_dir():
         if root is not None:
-            raise ServeError(f"tuisim serve {target} serves that folder; --root is for a scenario file "
-                             f"(give one or the other)")
+            raise ServeError(_("tuisim serve {target} serves that folder; --root is for a scenario file "
+                               "(give one or the other)").format(target=target))
         folder = given
     elif given is not None:
         path = find_scenario(target)  # ScenarioError: no such file or bundled lesson
@@ -47,13 +49,14 @@ def served(target: str | None, root: str | None = None) -> tuple[Path, str | Non
     else:
         folder = Path(root).expanduser() if root is not None else Path.cwd()
     if not folder.is_dir():
-        raise ServeError(f"--root {root}: no such folder")
+        raise ServeError(_("--root {root}: no such folder").format(root=root))
     folder = Path(os.path.realpath(folder))
     if scenario is not None and Path(scenario).is_absolute():
         try:
             Confinement(str(folder), (os.path.realpath(bundled_dir()),)).check_read(scenario)
         except Refused as e:
-            raise ServeError(f"{target} {e.reason}: serve a folder that holds it (--root FOLDER)") from None
+            raise ServeError(_("{target} {reason}: serve a folder that holds it (--root FOLDER)").format(
+                target=target, reason=e.reason)) from None
     return folder, scenario
 
 
@@ -77,7 +80,7 @@ def serve(scenario: str | None = None, port: int = 8000, root: str | None = None
     try:
         from textual_serve.server import Server
     except ImportError:
-        print("tuisim serve needs textual-serve, which is not installed:\n\n"
+        print(_("tuisim serve needs textual-serve, which is not installed:") + "\n\n"
               "    pip install 'tuisim[serve]'\n", file=sys.stderr)
         return 2
     folder, scenario = served(scenario, root)
@@ -90,12 +93,12 @@ def serve(scenario: str | None = None, port: int = 8000, root: str | None = None
             except ScenarioError as e:
                 print(e, file=sys.stderr)
                 if any("is outside the served folder" in p.message for p in e.problems):
-                    print("(tuisim serve FILE --root FOLDER serves a folder that holds the scenario and its data)",
+                    print(_("(tuisim serve FILE --root FOLDER serves a folder that holds the scenario and its data)"),
                           file=sys.stderr)
                 return e.exit_status
-    print(f"serving tuisim on http://localhost:{port} (Ctrl-C stops)\n"
-          f"the app opens files only inside {folder} (and the bundled lessons): its students can read every "
-          f"scenario and data file in it, and its exports are written there", file=sys.stderr)
+    print(_("serving tuisim on http://localhost:{port} (Ctrl-C stops)").format(port=port) + "\n"
+          + _("the app opens files only inside {folder} (and the bundled lessons): its students can read every "
+              "scenario and data file in it, and its exports are written there").format(folder=folder), file=sys.stderr)
     from tuisim.i18n import detect, language
 
     # every tab in the language `tuisim serve` runs in (its --lang, else the locale the app inherits)
