@@ -119,6 +119,12 @@ class TuisimApp(App):
             self.pop_screen()
         self.push_screen(SweepScreen(spec, deterministic=self.deterministic))
 
+    def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
+        """Textual's SVG, its Chinese text laid out in two cells a character (tuisim.app.svg)."""
+        from .svg import fix_wide_text
+
+        return fix_wide_text(super().export_screenshot(title=title, simplify=simplify))
+
     def action_help(self) -> None:
         if isinstance(self.screen, (HelpScreen, ErrorScreen)):
             return
