@@ -339,6 +339,7 @@ def _lesson_key(lessons: str):
 
 
 def _check(args) -> int:
+    from tuisim.i18n import _, ngettext, scenario_text
     from tuisim.scenario import load_scenario
 
     sc = load_scenario(args.scenario, args.overrides)
@@ -349,9 +350,16 @@ def _check(args) -> int:
         for axis in sc.sweep.axes:
             points *= len(axis.values)
         k = len(sc.sweep.expects)
-        sweep = (f"; a sweep of {points} point{'s' * (points != 1)} x {sc.sweep.seeds} seed"
-                 f"{'s' * (sc.sweep.seeds != 1)}, {k} claim{'s' * (k != 1)} about the map")
-    seeds = f" at {sc.seeds} seeds" if sc.seeds > 1 else ""
-    print(f"{sc.path or args.scenario}: ok ({sc.title!r}; {n} variant{'s' * (n != 1)}{seeds}, "
-          f"{len(sc.expects)} expectation{'s' * (len(sc.expects) != 1)}, {sc.steps} steps{sweep})")
+        sweep = _("; a sweep of {points} x {seeds}, {claims}").format(
+            points=ngettext("{n} point", "{n} points", points).format(n=points),
+            seeds=ngettext("{n} seed", "{n} seeds", sc.sweep.seeds).format(n=sc.sweep.seeds),
+            claims=ngettext("{n} claim about the map", "{n} claims about the map", k).format(n=k))
+    variants = ngettext("{n} variant", "{n} variants", n).format(n=n)
+    if sc.seeds > 1:
+        variants = _("{variants} at {n} seeds").format(variants=variants, n=sc.seeds)
+    expects = ngettext("{n} expectation", "{n} expectations", len(sc.expects)).format(n=len(sc.expects))
+    steps = ngettext("{n} step", "{n} steps", sc.steps).format(n=sc.steps)
+    print(_("{path}: ok ({title!r}; {variants}, {expects}, {steps}{sweep})").format(
+        path=sc.path or args.scenario, title=scenario_text(sc, "title"), variants=variants, expects=expects,
+        steps=steps, sweep=sweep))
     return 0
