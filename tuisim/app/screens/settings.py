@@ -63,6 +63,9 @@ class SettingsScreen(FittedDialog):
                     yield Button(_(label), id=key, variant=variant)
 
     def on_mount(self) -> None:
+        if getattr(self.app, "deterministic", False):  # snapshots: the cursor drawn whatever the clock
+            for field in self.query(Input):
+                field.cursor_blink = False
         self.query_one("#f-lr", Input).focus()
         self.query_one("#error").display = False
         self._layout_for(self.size.width, self.size.height)
