@@ -61,8 +61,15 @@ class TuisimApp(App):
         self.pause_at = pause_at
         self.deterministic = deterministic
         self.library = Path(library) if library else None
+        # a first run on this machine: the engine compiles in another process while the
+        # browser is in use (not in the deterministic mode of the tests and screenshots)
+        from .compile import BackgroundCompile
+
+        self.compiler = BackgroundCompile()
 
     def on_mount(self) -> None:
+        if not self.deterministic:
+            self.run_worker(self.compiler.start_if_needed, thread=True, group="compile", exit_on_error=False)
         if self.target is not None:
             self.open_scenario(self.target)
         elif self.sweep is not None:
@@ -118,6 +125,9 @@ class TuisimApp(App):
         while kind(self.screen) in ("run", "sweep"):
             self.pop_screen()
         self.push_screen(SweepScreen(spec, deterministic=self.deterministic))
+
+    def on_unmount(self) -> None:
+        self.compiler.close()
 
     def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
         """Textual's SVG, its Chinese text laid out in two cells a character (tuisim.app.svg)."""

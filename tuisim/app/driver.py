@@ -54,8 +54,12 @@ def speed_label(speed: float | None) -> str:
 class Driver:
     def __init__(self, scenario, *, seed: int | None = None, histograms: int = HISTOGRAM_BINS,
                  pause_at: int | None = None, paused: bool = False, chunk_seconds: float = 0.03,
-                 threads: int | None = None, deterministic: bool = False):
+                 threads: int | None = None, deterministic: bool = False, compiler=None):
         self.scenario = scenario
+        # the app's BackgroundCompile (tuisim.app.compile): a first run waits for it
+        # rather than compiling the engine in this process
+        self.compiler = compiler
+        self.background = False  # waiting for the engine being compiled in another process
         # the same steps for the same scenario on any machine (snapshots, screenshots):
         # chunks of DETERMINISTIC_CHUNK steps, histograms by steps only, never by the clock
         self.deterministic = deterministic
@@ -98,6 +102,8 @@ class Driver:
         """What the first step does, for the status line while it runs."""
         from tuisim.core import engine_text
 
+        if self.background:
+            return _("compiling the engine in another process (first run only: about 20-30 s)")
         return engine_text(self.engine_cached, self.scenario.surface)
 
     # ---------------------------------------------------------------- UI side
@@ -171,6 +177,15 @@ class Driver:
             return
         self.engine_cached = session.engine_cached()
         self._set_phase("compiling")
+        compiler = self.compiler
+        if compiler is not None and compiler.running and not session.surface:
+            self.background = True
+            self.phase_since = compiler.started  # the seconds the compile has taken so far
+            compiler.wait(stop)
+            self.background = False
+            if stop():
+                return
+            self.engine_cached = session.engine_cached()
         t0 = time.perf_counter()
         self._advance(1)
         emit(m.EngineReady(self, seconds=time.perf_counter() - t0))

@@ -177,7 +177,7 @@ class RunScreen(Screen):
 
     def _make_driver(self) -> Driver:
         return Driver(self.scenario, seed=self.seed, pause_at=self.pause_at, threads=self.threads,
-                      deterministic=self.deterministic)
+                      deterministic=self.deterministic, compiler=getattr(self.app, "compiler", None))
 
     def _reset_panels(self) -> None:
         """Forget what the panels drew of the last run (a restart)."""
