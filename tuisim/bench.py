@@ -134,24 +134,25 @@ def _gemm(A, B, C, reps):
     return C[0, 0]
 
 
-def gemm_peak(dtype: str = "float64", n: int = 512, seconds: float = 0.5, repeats: int = 5) -> float:
-    """GFLOP/s of one core's matrix product, measured here: square n x n products, the
-    best of `repeats` (a peak: noise from other work only lowers it), from compiled code
-    as the engine calls BLAS (one BLAS thread)."""
+def gemm_peak(dtype: str = "float64", sizes=(512, 1024), seconds: float = 0.4, repeats: int = 5) -> float:
+    """GFLOP/s of one core's matrix product, measured here: square products of each of
+    `sizes`, the best of `repeats` (a peak: noise from other work only lowers it), from
+    compiled code as the engine calls BLAS (one BLAS thread)."""
     rng = np.random.default_rng(0)
-    A, B = rng.normal(size=(n, n)).astype(dtype), rng.normal(size=(n, n)).astype(dtype)
-    C = np.empty((n, n), dtype=dtype)
     gemm = _gemm()
-    gemm(A, B, C, 1)
     rates = []
-    for _ in range(repeats):
-        reps, dt = 1, 0.0
-        while dt < seconds:
-            reps *= 2
-            t0 = time.perf_counter()
-            gemm(A, B, C, reps)
-            dt = time.perf_counter() - t0
-        rates.append(2.0 * n ** 3 * reps / dt / 1e9)
+    for n in sizes:
+        A, B = rng.normal(size=(n, n)).astype(dtype), rng.normal(size=(n, n)).astype(dtype)
+        C = np.empty((n, n), dtype=dtype)
+        gemm(A, B, C, 1)
+        for _ in range(repeats):
+            reps, dt = 1, 0.0
+            while dt < seconds:
+                reps *= 2
+                t0 = time.perf_counter()
+                gemm(A, B, C, reps)
+                dt = time.perf_counter() - t0
+            rates.append(2.0 * n ** 3 * reps / dt / 1e9)
     return max(rates)
 
 
@@ -205,7 +206,7 @@ def main(args) -> int:
           f" ReLU + He + softmax cross-entropy + Adam, every per-layer statistic;"
           f" medians of {args.repeats} interleaved repeats")
     peak = gemm_peak(args.dtype)
-    print(f"one core's matrix-product peak, measured here ({args.dtype}, 512 x 512, from compiled code, best of 5): "
+    print(f"one core's matrix-product peak, measured here ({args.dtype}, 512 and 1024 square, from compiled code, best of 5 each): "
           f"{peak:.1f} GFLOP/s")
     print(f"  {'depth':>5} {'width':>5} {'batch':>5}  {'numba step/s':>12}  {'numpy step/s':>12}  {'ratio':>7}  GFLOP/s"
           f"  {f'{CHUNK}/call st/s':>12}  GFLOP/s  peak")
