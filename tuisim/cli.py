@@ -158,6 +158,12 @@ def main(argv: list[str] | None = None) -> int:
                     pass
             os._exit(128 + int(signum))
         return 128 + int(signum)
+    except BrokenPipeError:
+        # the reader of the output went away (`tuisim list | head`): stop quietly, as
+        # command line tools do; stdout points at /dev/null so the exit's flush is silent
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for it
     except Exception as exc:  # bad input must never end in a traceback
         from tuisim.errors import user_message
 

@@ -203,3 +203,13 @@ def test_headless_names_its_losses_and_says_compiling_only_when_it_compiles(monk
     head = next(ln for ln in out.splitlines() if ln.startswith("variant"))
     assert "train loss (eval)" in head and "test loss" in head
     assert "train and test: the whole sets, evaluated at the end" in out
+
+
+def test_a_closed_pipe_ends_the_output_quietly():
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-m", "tuisim", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.close()  # the reader goes away before the output comes, as `| head` can
+    err = p.stderr.read().decode()
+    assert p.wait(60) in (0, 141) and "Broken pipe" not in err and "Traceback" not in err, err
