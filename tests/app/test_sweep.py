@@ -197,3 +197,24 @@ async def test_a_lone_variant_opened_from_the_map_is_named_by_its_cell(tmp_path)
         assert [r.label for r in runs] == ["depth = 4 · learning rate = 0.3"]
         assert app.screen.scenario.title.startswith("depth = 4 · learning rate = 0.3 · seed 3 · Tiny sweep")
         assert screen is not app.screen
+
+
+async def test_a_switch_of_language_relabels_the_map():
+    from tuisim import i18n
+
+    app = sweep_app()
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            heat = app.screen.query_one(Heatmap)
+            await until(pilot, lambda: state(app) == "finished", what="the sweep's end")
+            english = (heat.border_title, heat.border_subtitle)
+            assert "full grid" in english[1]
+            app.switch_language("zh")
+            await pilot.pause()
+            assert "完整网格" in heat.border_subtitle
+            assert not any("full grid" in t for t in (heat.border_title, heat.border_subtitle))
+            app.switch_language("en")
+            await pilot.pause()
+            assert (heat.border_title, heat.border_subtitle) == english
+    finally:
+        i18n.set_language("en")

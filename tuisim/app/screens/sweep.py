@@ -130,10 +130,22 @@ class SweepScreen(Screen):
         self.chance = chance_of(plan.scenario)
         self.cursor = carry_cursor(old, lay, self.cursor)
         self.set_class(lay.y is None or lay.row_variant, "-one-axis")
-        g = plan.grid
         status.driver, status.error = driver, driver.notice or None  # a lost cluster stays said
-        grid_name = _("quick grid") if quick else _("full grid")
-        status.grid_name = grid_name
+        self.plan = plan
+        self._label_grid()
+        about = self.query_one(SweepAbout)
+        about.set_grid(lay, plan, quick)
+        if driver.checks is not None:
+            about.set_info(checks=driver.checks)
+        if driver.state in ("ready", "paused"):
+            self._run(driver)
+        self.refresh_frame(force=True)
+
+    def _label_grid(self) -> None:
+        """The map's title and subtitle and the status line's grid name, in the current language."""
+        plan, g = self.plan, self.plan.grid
+        grid_name = _("quick grid") if self.quick else _("full grid")
+        self.query_one(SweepStatusBar).grid_name = grid_name
         heat = self.query_one(Heatmap)
         seeds = len(g.seeds)
         heat.border_title = f"{measure_title(plan.measure.describe())} · " + (
@@ -143,13 +155,11 @@ class SweepScreen(Screen):
                                 + (_(" × {n} variants").format(n=len(g.variants)) if len(g.variants) > 1 else "")
                                 + (_(" × {n} seeds = {runs} runs") if seeds != 1 else _(" × {n} seed = {runs} runs"))
                                 .format(n=seeds, runs=len(plan.tasks)))
-        about = self.query_one(SweepAbout)
-        about.set_grid(lay, plan, quick)
-        if driver.checks is not None:
-            about.set_info(checks=driver.checks)
-        if driver.state in ("ready", "paused"):
-            self._run(driver)
-        self.refresh_frame(force=True)
+
+    def relabel(self) -> None:
+        """After a switch of language (tuisim.app.app.relabel): the texts set once."""
+        if getattr(self, "plan", None) is not None:
+            self._label_grid()
 
     @work(thread=True, exit_on_error=False, group="sweep", description="sweep")
     def _run(self, driver: SweepDriver) -> None:
