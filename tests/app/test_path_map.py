@@ -222,3 +222,20 @@ async def test_the_widget_titles_and_draws_the_paths():
         view.show_paths(s, [MapPath("adam", trace.position, False, 0)], zoom=True)
         await pilot.pause()
         assert "zoomed" in view.border_subtitle and view.picture().extent != (-2.0, 2.0, -1.0, 3.0)
+
+
+def test_a_faint_path_is_drawn_faint_under_the_others_without_marks():
+    from tuisim.app.widgets.path_map import CURRENT, FAINT, START, MapPath, PathMap
+
+    surface = Surface("quadratic")
+    other = MapPath("SGD", np.array([[-1.0, 1.0], [-0.5, -0.4], [0.3, 0.2]]), variant=0, faint=True)
+    main = MapPath("SGD", np.array([[-1.0, 1.0], [-0.6, 0.6], [-0.2, 0.1]]), variant=0)
+    white = Color.parse("#ffffff")
+    pm = PathMap(surface, [other, main], [white, white])
+    pix, colors, glyphs = pm.picture(40, 12)
+    chars = [c for c, _ in glyphs.values()]
+    assert chars.count(CURRENT) == 1 and chars.count(START) == 1  # the main path's marks only
+    faint = colors[-6:-3]
+    assert all(c.get_truecolor() == faint[0].get_truecolor() for c in faint)
+    assert faint[0].get_truecolor() != white.get_truecolor()
+    assert FAINT > 0.5

@@ -121,7 +121,10 @@ class PathScreen(RunScreen, inherit_bindings=False):
             return
         self._last_key = key
         self.query_one(LossPlot).show(views, force=force)
-        paths = [MapPath(v.label, v.column("position"), v.status == "diverged", v.index) for v in views]
+        # the other seeds of a variant (each with its own gradient noise) faint underneath
+        paths = [MapPath(v.label, seed.column("position"), seed.status == "diverged", v.index, faint=True)
+                 for v in views for seed in v.seeds[1:]]
+        paths += [MapPath(v.label, v.column("position"), v.status == "diverged", v.index) for v in views]
         self.query_one(PathView).show_paths(self.surface, paths, self.zoomed, force=force)
 
     # ------------------------------------------------------------------ actions

@@ -47,6 +47,7 @@ SADDLE_CAP = 2.5  # the same on the saddles, which a path leaves for good: their
 MARGIN = 0.06  # of the window's size, around the points it is stretched to include
 ZOOM_MIN = 0.02  # the smallest zoomed window, as a fraction of the classic one
 FADE = (0.55, 0.3, 0.0)  # how far the old, middle and recent thirds of a path fade to the background
+FAINT = 0.65  # how far a faint path (another seed) fades to the background, all along
 CURRENT, DIVERGED, START, MINIMUM = "●", "✕", "○", "★"
 ARROWS = "→↗↑↖←↙↓↘"  # off the map, by the direction of the point from the map's centre
 MIN_LABELS = (36, 9)  # the width and height from which the axes and the scale are drawn
@@ -164,12 +165,14 @@ def background(surface: Surface, extent, cols: int, rows: int) -> tuple[np.ndarr
 @dataclass
 class MapPath:
     """One variant's path: its points (n, 2), the current one last; `variant` picks its
-    colour in the widget."""
+    colour in the widget. A `faint` path (another seed of a variant, with its own noise)
+    is drawn faint and under the others, without marks."""
 
     label: str
     position: np.ndarray
     diverged: bool = False
     variant: int = 0
+    faint: bool = False
 
     @classmethod
     def of(cls, p) -> "MapPath":
@@ -446,7 +449,7 @@ class PathMap:
         out = []
         for i, p in enumerate(self.paths):
             c = self.current(p)
-            if c is not None and not (x0 <= c[0] <= x1 and y0 <= c[1] <= y1):
+            if c is not None and not p.faint and not (x0 <= c[0] <= x1 and y0 <= c[1] <= y1):
                 out.append((i, direction_arrow(*self._unit(c))))
         return out
 
@@ -469,7 +472,7 @@ class PathMap:
         for i, p in enumerate(self.paths):
             base = len(colors)
             full = self.colors[i % len(self.colors)] if self.colors else Color.parse("white")
-            colors += [blend(full, self.palette.background, f) for f in FADE]
+            colors += [blend(full, self.palette.background, FAINT if p.faint else f) for f in FADE]
             r, c, shade = self._trace(p, cols, rows)
             for k in range(3):
                 sel = shade == k
@@ -506,7 +509,7 @@ class PathMap:
         pal = self.palette
         for p in self.paths:
             f = p.finite
-            if len(f):
+            if len(f) and not p.faint:
                 put(f[0], START, pal.start)
         for m in self.surface.minima:
             put(m, MINIMUM, pal.minimum, bold=True)
@@ -514,7 +517,7 @@ class PathMap:
         x0, x1, y0, y1 = self.extent
         for i, p in enumerate(self.paths):
             cur = self.current(p)
-            if cur is None:
+            if cur is None or p.faint:
                 continue
             color = self.colors[i % len(self.colors)] if self.colors else Color.parse("white")
             if i in off:
