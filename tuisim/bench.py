@@ -40,19 +40,6 @@ print(time.perf_counter() - t0)
 """
 
 
-def jit_lazy(fn):
-    """`fn` compiled (with the engine's settings) on first use: `tuisim bench --help` needs no numba."""
-    compiled = []
-
-    def get():
-        if not compiled:
-            from tuisim.core._jit import jit
-
-            compiled.append(jit(fn))
-        return compiled[0]
-    return get
-
-
 def parse_sizes(text: str | None) -> list[tuple[int, int, int]]:
     if not text:
         return list(STANDARD_SIZES)
@@ -127,19 +114,20 @@ def measure(sizes, repeats: int = 7, seconds: float = 0.25, dtype: str = "float6
     return rows
 
 
-@jit_lazy
-def _gemm(A, B, C, reps):
-    for _ in range(reps):
-        C[:] = np.dot(A, B)  # the BLAS call the engine's matrix products make (SciPy's, from @njit)
-    return C[0, 0]
-
-
 def gemm_peak(dtype: str = "float64", sizes=(512, 1024), seconds: float = 0.4, repeats: int = 5) -> float:
     """GFLOP/s of one core's matrix product, measured here: square products of each of
     `sizes`, the best of `repeats` (a peak: noise from other work only lowers it), from
     compiled code as the engine calls BLAS (one BLAS thread)."""
+    import numba
+
+    from tuisim.core._jit import gemm as product
+
+    @numba.njit(nogil=True, _nrt=False)
+    def gemm(A, B, C, reps):
+        for _ in range(reps):
+            product(A, B, C)  # the BLAS call the engine's matrix products make (SciPy's, from @njit)
+
     rng = np.random.default_rng(0)
-    gemm = _gemm()
     rates = []
     for n in sizes:
         A, B = rng.normal(size=(n, n)).astype(dtype), rng.normal(size=(n, n)).astype(dtype)

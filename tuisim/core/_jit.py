@@ -4,6 +4,11 @@ cache=True: compiled code is kept on disk, so a second process starts in under a
 nogil=True: the app's training thread releases the GIL while a step runs.
 error_model="numpy": a division by zero or an overflow gives inf/NaN, as NumPy does,
 instead of raising, so a diverging run is reported, never crashed.
+_nrt=False: no reference counting. Every array view a kernel makes (a layer's matrix in
+the flat buffers, a slice) otherwise costs an atomic increment and decrement of its
+buffer's count: 28% of a 100-layer width-16 step, measured with perf. The kernels
+allocate nothing (their callers pass every buffer), return no array, copy arrays element
+by element, and multiply matrices with `gemm` below.
 """
 
 from __future__ import annotations
@@ -11,8 +16,11 @@ from __future__ import annotations
 import os
 
 import numba
+from numba import types as _types
+from numba.core.extending import intrinsic as _intrinsic
+from numba.core.typing import signature as _signature
 
-jit = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=False)
+jit = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=False, _nrt=False)
 
 
 def in_disk_cache(dispatcher, dtype: str, arg: int = 0) -> bool | None:
@@ -31,3 +39,22 @@ def in_disk_cache(dispatcher, dtype: str, arg: int = 0) -> bool | None:
         return False
     except Exception:
         return None
+
+
+
+
+@_intrinsic
+def gemm(typingctx, x, y, out):
+    """out = x @ y for 2-D arrays, exactly what np.dot(x, y, out) computes (the same
+    BLAS call, arguments and checks: Numba's own lowering of it), returning nothing, so
+    that kernels compiled without reference counting (_nrt=False) may use it: np.dot
+    returns its `out`, which such a kernel may not."""
+
+    def codegen(context, builder, sig, args):
+        from numba.np.linalg import dot_3_mm, ensure_blas
+
+        ensure_blas()
+        dot_3_mm(context, builder, _signature(sig.args[2], *sig.args), args)
+        return context.get_dummy_value()
+
+    return _types.void(x, y, out), codegen

@@ -60,8 +60,8 @@ def act_forward(code, Y, A, ARG, pieces, slope, alpha):
                 A[r, j] = best
                 ARG[r, j] = arg
         return
-    y = Y.ravel()
-    a = A.ravel()
+    y = Y.reshape(Y.size)
+    a = A.reshape(A.size)
     m = y.size
     # one loop per activation, so that each inner loop is branch-free and simple
     if code == IDENTITY:
@@ -115,10 +115,10 @@ def act_backward(code, Y, A, ARG, dA, dY, pieces, slope, alpha):
             for j in range(n):
                 dY[r, j * k + int(ARG[r, j])] = dA[r, j]
         return
-    y = Y.ravel()
-    a = A.ravel()
-    g = dA.ravel()
-    d = dY.ravel()
+    y = Y.reshape(Y.size)
+    a = A.reshape(A.size)
+    g = dA.reshape(dA.size)
+    d = dY.reshape(dY.size)
     m = y.size
     if code == IDENTITY:
         for k in range(m):
@@ -157,14 +157,15 @@ def act_backward(code, Y, A, ARG, dA, dY, pieces, slope, alpha):
 
 
 @jit
-def act_health(code, Y, A, sat_lo, sat_hi):
+def act_health(code, Y, A, sat_lo, sat_hi, scratch):
     """(mean, std, saturated fraction, dead fraction) of one layer's activations.
 
     saturated: outputs below sat_lo or above sat_hi (only for sigmoid and tanh);
     dead: relu / leaky_relu units whose input is <= 0 for the whole batch.
     Sums are kept per column, which lets the row loops vectorise."""
     B, n = A.shape
-    col = np.zeros(n)
+    col = scratch[:n]  # a column's sums (the kernels allocate nothing: the caller's scratch)
+    col[:] = 0.0
     for r in range(B):
         for j in range(n):
             col[j] += A[r, j]

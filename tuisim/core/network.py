@@ -43,6 +43,7 @@ class Network:
         self.num_batches_tracked = 0
         self._entries = {e.name: e for e in lay.entries}
         self._workspaces: dict[int, np.ndarray] = {}
+        self._scratches: dict[tuple, tuple] = {}  # train_steps's buffers, per batch shape (see _scratch)
         self._rng_state = np.zeros(1, dtype=np.uint64)
         self._ic = np.zeros(s.C_SIZE, dtype=np.int64)
         self._fc = np.zeros(s.F_SIZE, dtype=np.float64)
@@ -111,6 +112,21 @@ class Network:
     def _view(self, e) -> np.ndarray:
         buf = self.P if e.buffer == "P" else self.R
         return buf[e.offset:e.offset + e.size].reshape(e.shape)
+
+    def _scratch(self, B: int, X, yi, yf) -> tuple:
+        """The buffers `train_steps` fills (it allocates nothing): a batch's rows of X,
+        yi and yf gathered, an evaluation's outputs and statistics, a row of a layer's
+        column sums; kept per batch shape and dtypes."""
+        key = (B, X.shape[1], X.dtype, yi.dtype, yf.shape[1], yf.dtype)
+        got = self._scratches.get(key)
+        if got is None:
+            if len(self._scratches) > 8:
+                self._scratches.clear()
+            widest = int(max(self.layout.L[:, s.L_WO].max(), self.layout.L[:, s.L_ZO].max()))
+            got = self._scratches[key] = (np.empty((B, X.shape[1]), dtype=X.dtype), np.empty(B, dtype=yi.dtype),
+                                          np.empty((B, yf.shape[1]), dtype=yf.dtype), np.zeros(s.O_SIZE),
+                                          np.zeros((s.S_ROWS, self.layout.L.shape[0])), np.zeros(widest + 1))
+        return got
 
     def _workspace(self, B: int) -> np.ndarray:
         ws = self._workspaces.get(B)
@@ -238,7 +254,8 @@ class Network:
                             self._S0 if S is None else S, self.FS, ws, self.layout.L,
                             self.layout.K, ic, fc, self._hp0 if hp is None else hp, self._rng_state,
                             self._out[None] if outs is None else outs, self._stats[None] if stats is None else stats,
-                            self._hist, Xt, yit, yft, self._workspace(Xt.shape[0]), evals, tests)
+                            self._hist, Xt, yit, yft, self._workspace(Xt.shape[0]), evals, tests,
+                            *self._scratch(B, X, yi, yf))
         last = self._out if outs is None else outs[ran - 1]
         if last[s.O_BAD_LABEL]:
             raise ValueError(f"labels must lie in 0..{self.n_out - 1} for {self.n_out} outputs")

@@ -14,7 +14,7 @@ import math
 import numba
 import numpy as np
 
-from ._jit import jit
+from ._jit import gemm, jit
 from .activations import act_backward, act_forward, act_health
 from .losses import loss_and_delta
 from .norms import norm_backward, norm_forward
@@ -52,9 +52,24 @@ S_ROWS = 8
 ARCH_PLAIN, ARCH_RESIDUAL, ARCH_HIGHWAY = 0, 1, 2
 
 
-@jit
+@numba.njit(inline="always", nogil=True, error_model="numpy", _nrt=False)
 def _mat(buf, off, r, c):
     return buf[off:off + r * c].reshape((r, c))
+
+
+@jit
+def _copy2(src, dst):
+    """dst[:, :] = src, element by element (an array assignment needs Numba's reference
+    counting, which the kernels do without)."""
+    for r in range(src.shape[0]):
+        for j in range(src.shape[1]):
+            dst[r, j] = src[r, j]
+
+
+@jit
+def _copy1(src, dst):
+    for k in range(src.shape[0]):
+        dst[k] = src[k]
 
 
 @jit
@@ -108,9 +123,10 @@ def _histogram(A, lo, hi, out, logabs):
 # inlined into train_steps' one call site at Numba's IR level: compiled once, as part of
 # it (an ordinary call would be compiled alone, then inlined and optimised again by LLVM,
 # a third more compile time)
-@numba.njit(inline="always", nogil=True, error_model="numpy")
-def train_step(X, yi, yf, P, G, R, S, FS, WS, L, K, ic, fc, hp, rng, out, stats, hist):
-    """One step. ic/fc: configuration (C_*/F_* above); hp: optimizer hyperparameters.
+@numba.njit(inline="always", nogil=True, error_model="numpy", _nrt=False)
+def train_step(X, yi, yf, P, G, R, S, FS, WS, L, K, ic, fc, hp, rng, out, stats, hist, col):
+    """One step. ic/fc: configuration (C_*/F_* above); hp: optimizer hyperparameters;
+    col: scratch for act_health.
 
     Writes loss etc. into `out`, per-layer statistics into `stats` (S_ROWS x layers),
     histograms into `hist` (2 x layers x nbins + 1: the last column counts exact zeros)
@@ -140,7 +156,7 @@ def train_step(X, yi, yf, P, G, R, S, FS, WS, L, K, ic, fc, hp, rng, out, stats,
 
     # ---------------- forward
     H0 = _mat(WS, L[0, R_HIN] * B, B, L[0, L_NIN])
-    H0[:, :] = X
+    _copy2(X, H0)
     for i in range(depth):
         n = L[i, L_NIN]
         zo = L[i, L_ZO]
@@ -148,7 +164,7 @@ def train_step(X, yi, yf, P, G, R, S, FS, WS, L, K, ic, fc, hp, rng, out, stats,
         Hin = _mat(WS, L[i, R_HIN] * B, B, n)
         W = _mat(P, L[i, L_OW], zo, n)
         Z = _mat(WS, L[i, R_Z] * B, B, zo)
-        np.dot(Hin, W.T, Z)
+        gemm(Hin, W.T, Z)
         _add_bias(Z, P, L[i, L_OB])
         Y = _mat(WS, L[i, R_Y] * B, B, zo)
         if norm != 0 and not norm_after:
@@ -161,7 +177,7 @@ def train_step(X, yi, yf, P, G, R, S, FS, WS, L, K, ic, fc, hp, rng, out, stats,
         A = _mat(WS, L[i, R_A] * B, B, wo)
         ARG = _mat(WS, L[i, R_ARG] * B, B, wo)
         act_forward(act, Y, A, ARG, pieces, slope, alpha)
-        m, sd, sat, dead = act_health(act, Y, A, fc[F_SAT_LO], fc[F_SAT_HI])
+        m, sd, sat, dead = act_health(act, Y, A, fc[F_SAT_LO], fc[F_SAT_HI], col)
         stats[S_AMEAN, i] = m
         stats[S_ASTD, i] = sd
         stats[S_SAT, i] = sat
@@ -187,7 +203,7 @@ def train_step(X, yi, yf, P, G, R, S, FS, WS, L, K, ic, fc, hp, rng, out, stats,
                 for j in range(wo):
                     OUT[r, j] = O[r, j] * M[r, j]
         elif L[i, R_OUT] != L[i, R_O]:
-            OUT[:, :] = O
+            _copy2(O, OUT)
         if arch != ARCH_PLAIN and L[i, L_BEND] != 0:
             _block_combine_forward(L[i, L_BLOCK], K, P, WS, B, arch, OUT)
 
@@ -197,9 +213,9 @@ def train_step(X, yi, yf, P, G, R, S, FS, WS, L, K, ic, fc, hp, rng, out, stats,
     Hin = _mat(WS, L[depth, R_HIN] * B, B, n)
     W = _mat(P, L[depth, L_OW], zo, n)
     Zout = _mat(WS, L[depth, R_Z] * B, B, zo)
-    np.dot(Hin, W.T, Zout)
+    gemm(Hin, W.T, Zout)
     _add_bias(Zout, P, L[depth, L_OB])
-    m, sd, sat, dead = act_health(0, Zout, Zout, -np.inf, np.inf)
+    m, sd, sat, dead = act_health(0, Zout, Zout, -np.inf, np.inf, col)
     stats[S_AMEAN, depth] = m
     stats[S_ASTD, depth] = sd
     if nbins > 0:
@@ -238,7 +254,9 @@ def train_step(X, yi, yf, P, G, R, S, FS, WS, L, K, ic, fc, hp, rng, out, stats,
         wo = L[i, L_WO]
         dOUT = _mat(WS, L[i + 1, R_DHIN] * B, B, wo)
         if arch != ARCH_PLAIN and L[i, L_BEND] != 0:
-            dOUT = _block_combine_backward(L[i, L_BLOCK], K, L, P, G, WS, B, arch, dOUT, _mat(G3, 0, B, wo))
+            dF = _mat(G3, 0, B, wo)
+            if _block_combine_backward(L[i, L_BLOCK], K, L, P, G, WS, B, arch, dOUT, dF) == 1:
+                dOUT = dF
         cur = dOUT
         where = 0  # which scratch buffer holds cur: 0 neither, 1 G1, 2 G2
         if use_drop:
@@ -294,7 +312,7 @@ def train_step(X, yi, yf, P, G, R, S, FS, WS, L, K, ic, fc, hp, rng, out, stats,
 
 @jit
 def train_steps(X, yi, yf, index, lrs, P, G, R, Rsave, S, FS, WS, L, K, ic, fc, hp, rng, outs, stats, hist,
-                Xt, yit, yft, WSt, evals, tests):
+                Xt, yit, yft, WSt, evals, tests, Xb, yib, yfb, eout, estats, col):
     """len(lrs) consecutive steps in one call, so a caller in another thread needs the
     GIL once per chunk of steps rather than once per step.
 
@@ -309,22 +327,24 @@ def train_steps(X, yi, yf, index, lrs, P, G, R, Rsave, S, FS, WS, L, K, ic, fc, 
     Where evals[k] != 0, the network is first evaluated (evaluation mode, no gradients)
     on the whole of Xt with yit / yft, in the workspace WSt, and tests[k] receives the
     (loss, accuracy), as the step found the network.
+    The kernel allocates nothing (it runs without reference counting: tuisim.core._jit):
+    Xb, yib, yfb receive a batch's gathered rows, eout and estats an evaluation's
+    outputs, col (at least as long as the widest layer) a layer's column sums.
     Returns the number of steps run."""
     n = lrs.shape[0]
     B = index.shape[1] if index.shape[1] > 0 else X.shape[0]
     gather = index.shape[1] > 0
     loss = ic[C_LOSS]
-    Xb = np.empty((B, X.shape[1]), dtype=X.dtype) if gather else X
-    yib = np.empty(B, dtype=yi.dtype) if gather and loss == 0 else yi
-    yfb = np.empty((B, yf.shape[1]), dtype=yf.dtype) if gather and loss > 0 else yf
+    if not gather:
+        Xb = X
+        yib = yi
+        yfb = yf
     nbins = ic[C_NBINS]
     updates = ic[C_UPDATE] != 0
     bn_train = ic[C_TRAIN] != 0 and ic[C_NORM] == 1
     nadam = ic[C_OPT] == NADAM
     t = ic[C_T]
     mu_prod = fc[F_MU_PROD]
-    eout = np.zeros(O_SIZE)
-    estats = np.zeros((S_ROWS, L.shape[0]))
     train, backward = ic[C_TRAIN], ic[C_BACKWARD]
     # one call site of train_step for both the evaluations and the steps: the kernel is
     # compiled into this function once, not twice (a third less compile time)
@@ -357,10 +377,10 @@ def train_steps(X, yi, yf, index, lrs, P, G, R, Rsave, S, FS, WS, L, K, ic, fc, 
                 ic[C_T] = t + 1
                 fc[F_MU_PROD] = mu_prod * nadam_mu(t + 1, hp[H_BETA1], hp[H_MOMENTUM_DECAY]) if nadam else mu_prod
             if bn_train:
-                Rsave[:] = R
+                _copy1(R, Rsave)
             Xu, yiu, yfu, WSu, out, st = Xb, yib, yfb, WS, outs[k], stats[k]
         out[:] = 0.0
-        train_step(Xu, yiu, yfu, P, G, R, S, FS, WSu, L, K, ic, fc, hp, rng, out, st, hist)
+        train_step(Xu, yiu, yfu, P, G, R, S, FS, WSu, L, K, ic, fc, hp, rng, out, st, hist, col)
         if evaluation:
             tests[k, 0] = eout[O_LOSS]
             tests[k, 1] = eout[O_ACC]
@@ -370,7 +390,7 @@ def train_steps(X, yi, yf, index, lrs, P, G, R, Rsave, S, FS, WS, L, K, ic, fc, 
             return k + 1
         if out[O_DIVERGED] != 0.0:
             if bn_train:
-                R[:] = Rsave
+                _copy1(Rsave, R)
             ic[C_NBINS] = nbins
             ic[C_T] = t
             fc[F_MU_PROD] = mu_prod
@@ -390,12 +410,12 @@ def _linear_backward(i, L, P, G, WS, B, dZ, stats, hist, nbins, scratch, arch):
     block's first layer whose input also feeds the shortcut)."""
     n = L[i, L_NIN]
     zo = L[i, L_ZO]
-    stats[S_DELTA, i] = math.sqrt(_sumsq(dZ.ravel()))
+    stats[S_DELTA, i] = math.sqrt(_sumsq(dZ.reshape(dZ.size)))
     if nbins > 0:
         _histogram(dZ, GRAD_HIST_LO, GRAD_HIST_HI, hist[1, i], True)
     Hin = _mat(WS, L[i, R_HIN] * B, B, n)
     dW = _mat(G, L[i, L_OW], zo, n)
-    np.dot(dZ.T, Hin, dW)
+    gemm(dZ.T, Hin, dW)
     stats[S_GRAD, i] = math.sqrt(_sumsq(G[L[i, L_OW]:L[i, L_OW] + zo * n]))
     ob = L[i, L_OB]
     for j in range(zo):
@@ -409,12 +429,12 @@ def _linear_backward(i, L, P, G, WS, B, dZ, stats, hist, nbins, scratch, arch):
     dH = _mat(WS, L[i, R_DHIN] * B, B, n)
     if arch != ARCH_PLAIN and L[i, L_BSTART] != 0:
         tmp = _mat(scratch, 0, B, n)
-        np.dot(dZ, W, tmp)
+        gemm(dZ, W, tmp)
         for r in range(B):
             for j in range(n):
                 dH[r, j] += tmp[r, j]
     else:
-        np.dot(dZ, W, dH)
+        gemm(dZ, W, dH)
 
 
 @jit
@@ -426,7 +446,7 @@ def _block_combine_forward(b, K, P, WS, B, arch, F):
     S = _mat(WS, K[b, K_RS] * B, B, wl)
     sc = K[b, K_SC]
     if sc == SC_PROJECTION:
-        np.dot(X, _mat(P, K[b, K_OWS], wl, nf).T, S)
+        gemm(X, _mat(P, K[b, K_OWS], wl, nf).T, S)
     elif sc == SC_ZEROS:
         c = min(nf, wl)
         for r in range(B):
@@ -441,7 +461,7 @@ def _block_combine_forward(b, K, P, WS, B, arch, F):
                 Hout[r, j] = F[r, j] + S[r, j]
     else:
         T = _mat(WS, K[b, K_RT] * B, B, wl)
-        np.dot(X, _mat(P, K[b, K_OWG], wl, nf).T, T)
+        gemm(X, _mat(P, K[b, K_OWG], wl, nf).T, T)
         obg = K[b, K_OBG]
         for r in range(B):
             for j in range(wl):
@@ -458,7 +478,8 @@ def _block_combine_forward(b, K, P, WS, B, arch, F):
 @jit
 def _block_combine_backward(b, K, L, P, G, WS, B, arch, dHout, dF):
     """Given dL/d(block output): sets dL/d(block input) from the shortcut and gate paths
-    (the block's first layer adds its own part later) and returns dL/dF."""
+    (the block's first layer adds its own part later); dL/dF is then in dHout (0 returned:
+    residual) or in dF (1: highway)."""
     nf = K[b, K_NFIRST]
     wl = K[b, K_WLAST]
     l0 = K[b, K_L0]
@@ -485,22 +506,22 @@ def _block_combine_backward(b, K, L, P, G, WS, B, arch, dHout, dF):
                 dFo[r, j] = g * t
                 dgate[r, j] = g * (F[r, j] - S[r, j]) * t * (1.0 - t)
                 dS[r, j] = g * (1.0 - t)
-        np.dot(dgate.T, X, _mat(G, owg, wl, nf))
+        gemm(dgate.T, X, _mat(G, owg, wl, nf))
         for j in range(wl):
             G[obg + j] = 0.0
         for r in range(B):
             for j in range(wl):
                 G[obg + j] += dgate[r, j]
         if l0 > 0:
-            np.dot(dgate, _mat(P, owg, wl, nf), dX)
+            gemm(dgate, _mat(P, owg, wl, nf), dX)
     if l0 == 0:
         if sc == SC_PROJECTION:
-            np.dot(dS.T, X, _mat(G, K[b, K_OWS], wl, nf))
-        return dFo
+            gemm(dS.T, X, _mat(G, K[b, K_OWS], wl, nf))
+        return 0 if arch == ARCH_RESIDUAL else 1
     if arch == ARCH_RESIDUAL:
         # dX is set here, not added
         if sc == SC_PROJECTION:
-            np.dot(dS, _mat(P, K[b, K_OWS], wl, nf), dX)
+            gemm(dS, _mat(P, K[b, K_OWS], wl, nf), dX)
         else:
             c = min(nf, wl)
             for r in range(B):
@@ -509,11 +530,11 @@ def _block_combine_backward(b, K, L, P, G, WS, B, arch, dHout, dF):
                 for j in range(c, nf):
                     dX[r, j] = 0.0
         if sc == SC_PROJECTION:
-            np.dot(dS.T, X, _mat(G, K[b, K_OWS], wl, nf))
-        return dFo
+            gemm(dS.T, X, _mat(G, K[b, K_OWS], wl, nf))
+        return 0 if arch == ARCH_RESIDUAL else 1
     # highway: dX already holds the gate path; add the shortcut path
     if sc == SC_PROJECTION:
-        np.dot(dS.T, X, _mat(G, K[b, K_OWS], wl, nf))
+        gemm(dS.T, X, _mat(G, K[b, K_OWS], wl, nf))
         Wsc = _mat(P, K[b, K_OWS], wl, nf)
         for r in range(B):
             for j in range(nf):
@@ -526,4 +547,4 @@ def _block_combine_backward(b, K, L, P, G, WS, B, arch, dHout, dF):
         for r in range(B):
             for j in range(c):
                 dX[r, j] += dS[r, j]
-    return dFo
+    return 0 if arch == ARCH_RESIDUAL else 1
