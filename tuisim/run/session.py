@@ -55,7 +55,7 @@ class VariantGroup:
         seeds (the median of the finite values; a seed without one is left out)."""
         per_seed = [dict(r.summary(), seed=r.seed) for r in self.runs]
         out: dict = {"variant": self.label, "seeds": self.seeds, "diverged_seeds": self.diverged_seeds}
-        for key in (PATH_SPREAD_KEYS if isinstance(self.runs[0], SurfaceRun) else SPREAD_KEYS):
+        for key in self.runs[0].SPREAD_KEYS:
             vals = np.array([s[key] for s in per_seed if s[key] is not None], dtype=float)
             vals = vals[np.isfinite(vals)]
             out[key] = {"median": float(np.median(vals)), "min": float(vals.min()), "max": float(vals.max())} \
@@ -64,10 +64,6 @@ class VariantGroup:
         return out
 
 
-# the numbers of a run's summary given across seeds as a median and a range
-SPREAD_KEYS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "last_batch_loss", "grad_norm_first",
-               "grad_norm_last", "steps", "wall_time")
-PATH_SPREAD_KEYS = ("loss", "distance_to_minimum", "path_length", "oscillation", "steps", "wall_time")
 
 
 class ScenarioRun:

@@ -28,6 +28,7 @@ class SurfaceRun(Trained):
     """A point on the scenario's surface, from the variant's start, trained by its
     [train] optimizer; `seed` draws the gradient noise (when the surface has any)."""
 
+    SPREAD_KEYS = ("loss", "distance_to_minimum", "path_length", "oscillation", "steps", "wall_time")
     histograms = 0
     pretrain_status = ""
     record_every = 1
@@ -113,11 +114,7 @@ class SurfaceRun(Trained):
         last = view.record(view.n - 1) if view.n else {}
         x, y = (float(v) for v in self.position)
         return {
-            "variant": self.label,
-            "status": self.status,
-            "steps": self.step,
-            "diverged": self.status == DIVERGED,
-            "diverged_at": self.diverged_at,
+            **self._summary_head(),
             "surface": self.surface.name,
             "start": list(self.start),
             "position": [x, y],

@@ -36,6 +36,7 @@ class Trained:
     status: str
     step: int
     wall_time: float
+    SPREAD_KEYS: tuple[str, ...]  # the numbers of its summary given across seeds as a median and a range
 
     @property
     def finished(self) -> bool:
@@ -49,8 +50,16 @@ class Trained:
     def steps_per_second(self) -> float:
         return self.step / self.wall_time if self.wall_time > 0 else math.nan
 
+    def _summary_head(self) -> dict:
+        """What every run's summary starts with: which run, and how far it got."""
+        return {"variant": self.label, "status": self.status, "steps": self.step,
+                "diverged": self.status == DIVERGED, "diverged_at": self.diverged_at}
+
 
 class VariantRun(Trained):
+    SPREAD_KEYS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy", "last_batch_loss",
+                   "grad_norm_first", "grad_norm_last", "steps", "wall_time")
+
     def __init__(self, scenario, variant, *, seed: int | None = None, steps: int | None = None,
                  record_every: int = 1, histograms: int = 0, dataset: Dataset | None = None, perturb: float = 0.0,
                  track=()):
@@ -232,11 +241,7 @@ class VariantRun(Trained):
         train = self.evaluate("train") if self.history.n else None
         test = self.evaluate("test") if self.history.n else None
         return {
-            "variant": self.label,
-            "status": self.status,
-            "steps": self.step,
-            "diverged": self.status == DIVERGED,
-            "diverged_at": self.diverged_at,
+            **self._summary_head(),
             "train_loss": train[0] if train else None,
             "train_accuracy": train[1] if train else None,
             "test_loss": test[0] if test else None,
