@@ -144,7 +144,7 @@ def _read(report: Report, path: tuple, raw: dict, variants: dict[str, Resolved],
                               f"{r.variant.data['name']} (regression)")
         if m.test and r.info is not None and r.info.n_test == 0:
             problem("metric", f"{name} needs a test split; variant {lab!r} has test_fraction = 0")
-        if m.minimum and r.surface is not None and r.surface["name"] == "saddle":
+        if m.minimum and r.variant.surface is not None and r.variant.surface["name"] == "saddle":
             problem("metric", f"{name} needs a minimum, and the saddle has none (it is unbounded below): measure "
                               f"loss, x, y or steps_to_loss instead")
         if isinstance(layer, int) and m.layered and r.depth is not None:

@@ -43,7 +43,6 @@ class Resolved:
     variant: Variant
     info: DataInfo | None  # None when the data could not be described (or with a surface)
     depth: int | None
-    surface: dict | None = None  # a [surface] scenario's variant: its surface (None if it had a problem)
 
 
 def read_variants(report: Report, raw_list: list[dict], title: str | None, surface: bool = False
@@ -231,8 +230,8 @@ class Merger:
                        "start": tuple(raw["start"]) if raw.get("start") is not None else SURFACES[name].start,
                        "noise": raw.get("noise", 0.0)}
         variant = Variant(label=spec.label or "", model={}, train=train, pretrain=None, data={},
-                          surface=surface or {"name": None})
-        return Resolved(variant, None, None, surface)
+                          surface=surface or {"name": None})  # name None: its problem is reported
+        return Resolved(variant, None, None)
 
     def _check_loss(self, spec: VariantSpec, loss: str, data: dict, info: DataInfo) -> None:
         name = data["name"]
