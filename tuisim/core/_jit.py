@@ -58,3 +58,57 @@ def gemm(typingctx, x, y, out):
         return context.get_dummy_value()
 
     return _types.void(x, y, out), codegen
+
+
+def _as_intp(context, builder, value, ty):
+    return context.cast(builder, value, ty, _types.intp)
+
+
+@_intrinsic
+def mat(typingctx, buf, off, r, c):
+    """buf[off:off + r * c] seen as a C-ordered (r, c) matrix: a view, with no copy and
+    no call (what `buf[off:off + r * c].reshape((r, c))` gives, without the reshape's
+    call into Numba's helper library and its error path at every site, and without
+    bounds checks: the layout tables in layout.py place every region inside its buffer)."""
+    if not (isinstance(buf, _types.Array) and buf.ndim == 1 and buf.layout == "C"):
+        return None
+    retty = _types.Array(buf.dtype, 2, "C")
+
+    def codegen(context, builder, sig, args):
+        from numba.np.arrayobj import make_array, populate_array
+
+        src = make_array(sig.args[0])(context, builder, args[0])
+        dst = make_array(retty)(context, builder)
+        o = _as_intp(context, builder, args[1], sig.args[1])
+        rows = _as_intp(context, builder, args[2], sig.args[2])
+        cols = _as_intp(context, builder, args[3], sig.args[3])
+        itemsize = src.itemsize
+        populate_array(dst, data=builder.gep(src.data, [o]), shape=[rows, cols],
+                       strides=[builder.mul(cols, itemsize), itemsize], itemsize=itemsize,
+                       meminfo=src.meminfo, parent=src.parent)
+        return dst._getvalue()
+
+    return retty(buf, off, r, c), codegen
+
+
+@_intrinsic
+def flat(typingctx, a):
+    """A C-ordered 2-D array as a 1-D view of all its elements (`a.reshape(a.size)`
+    without the call)."""
+    if not (isinstance(a, _types.Array) and a.ndim == 2 and a.layout == "C"):
+        return None
+    retty = _types.Array(a.dtype, 1, "C")
+
+    def codegen(context, builder, sig, args):
+        from numba.np.arrayobj import make_array, populate_array
+
+        src = make_array(sig.args[0])(context, builder, args[0])
+        dst = make_array(retty)(context, builder)
+        shape = src.shape
+        rows = builder.extract_value(shape, 0)
+        cols = builder.extract_value(shape, 1)
+        populate_array(dst, data=src.data, shape=[builder.mul(rows, cols)], strides=[src.itemsize],
+                       itemsize=src.itemsize, meminfo=src.meminfo, parent=src.parent)
+        return dst._getvalue()
+
+    return retty(a), codegen

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ._jit import jit
+from ._jit import flat, jit
 from .registry import ACTIVATIONS
 
 IDENTITY = ACTIVATIONS["identity"]
@@ -60,8 +60,8 @@ def act_forward(code, Y, A, ARG, pieces, slope, alpha):
                 A[r, j] = best
                 ARG[r, j] = arg
         return
-    y = Y.reshape(Y.size)
-    a = A.reshape(A.size)
+    y = flat(Y)
+    a = flat(A)
     m = y.size
     # one loop per activation, so that each inner loop is branch-free and simple
     if code == IDENTITY:
@@ -115,10 +115,10 @@ def act_backward(code, Y, A, ARG, dA, dY, pieces, slope, alpha):
             for j in range(n):
                 dY[r, j * k + int(ARG[r, j])] = dA[r, j]
         return
-    y = Y.reshape(Y.size)
-    a = A.reshape(A.size)
-    g = dA.reshape(dA.size)
-    d = dY.reshape(dY.size)
+    y = flat(Y)
+    a = flat(A)
+    g = flat(dA)
+    d = flat(dY)
     m = y.size
     if code == IDENTITY:
         for k in range(m):

@@ -14,7 +14,7 @@ import math
 import numba
 import numpy as np
 
-from ._jit import gemm, jit
+from ._jit import flat, gemm, jit, mat
 from .activations import act_backward, act_forward, act_health
 from .losses import loss_and_delta
 from .norms import norm_backward, norm_forward
@@ -52,9 +52,7 @@ S_ROWS = 8
 ARCH_PLAIN, ARCH_RESIDUAL, ARCH_HIGHWAY = 0, 1, 2
 
 
-@numba.njit(inline="always", nogil=True, error_model="numpy", _nrt=False)
-def _mat(buf, off, r, c):
-    return buf[off:off + r * c].reshape((r, c))
+_mat = mat  # buf[off:off + r * c] as a C-ordered (r, c) matrix (a view)
 
 
 @jit
@@ -410,7 +408,7 @@ def _linear_backward(i, L, P, G, WS, B, dZ, stats, hist, nbins, scratch, arch):
     block's first layer whose input also feeds the shortcut)."""
     n = L[i, L_NIN]
     zo = L[i, L_ZO]
-    stats[S_DELTA, i] = math.sqrt(_sumsq(dZ.reshape(dZ.size)))
+    stats[S_DELTA, i] = math.sqrt(_sumsq(flat(dZ)))
     if nbins > 0:
         _histogram(dZ, GRAD_HIST_LO, GRAD_HIST_HI, hist[1, i], True)
     Hin = _mat(WS, L[i, R_HIN] * B, B, n)
