@@ -73,9 +73,10 @@ def _copy1(src, dst):
 @jit
 def _add_bias(Z, P, ob):
     B, n = Z.shape
+    b = P[ob:ob + n]  # a view: b[j] with j >= 0 has no negative-index wraparound, so the loop vectorises
     for r in range(B):
         for j in range(n):
-            Z[r, j] += P[ob + j]
+            Z[r, j] += b[j]
 
 
 @jit
@@ -416,11 +417,12 @@ def _linear_backward(i, L, P, G, WS, B, dZ, stats, hist, nbins, scratch, arch):
     gemm(dZ.T, Hin, dW)
     stats[S_GRAD, i] = math.sqrt(_sumsq(G[L[i, L_OW]:L[i, L_OW] + zo * n]))
     ob = L[i, L_OB]
+    gb = G[ob:ob + zo]  # (see _add_bias)
     for j in range(zo):
-        G[ob + j] = 0.0
+        gb[j] = 0.0
     for r in range(B):
         for j in range(zo):
-            G[ob + j] += dZ[r, j]
+            gb[j] += dZ[r, j]
     if i == 0:
         return
     W = _mat(P, L[i, L_OW], zo, n)
@@ -461,9 +463,10 @@ def _block_combine_forward(b, K, P, WS, B, arch, F):
         T = _mat(WS, K[b, K_RT] * B, B, wl)
         gemm(X, _mat(P, K[b, K_OWG], wl, nf).T, T)
         obg = K[b, K_OBG]
+        bg = P[obg:obg + wl]
         for r in range(B):
             for j in range(wl):
-                v = T[r, j] + P[obg + j]
+                v = T[r, j] + bg[j]
                 if v >= 0:
                     t = 1.0 / (1.0 + math.exp(-v))
                 else:
@@ -505,11 +508,12 @@ def _block_combine_backward(b, K, L, P, G, WS, B, arch, dHout, dF):
                 dgate[r, j] = g * (F[r, j] - S[r, j]) * t * (1.0 - t)
                 dS[r, j] = g * (1.0 - t)
         gemm(dgate.T, X, _mat(G, owg, wl, nf))
+        gbg = G[obg:obg + wl]
         for j in range(wl):
-            G[obg + j] = 0.0
+            gbg[j] = 0.0
         for r in range(B):
             for j in range(wl):
-                G[obg + j] += dgate[r, j]
+                gbg[j] += dgate[r, j]
         if l0 > 0:
             gemm(dgate, _mat(P, owg, wl, nf), dX)
     if l0 == 0:

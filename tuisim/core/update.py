@@ -81,26 +81,31 @@ def update_segment(code, P, G, S, lo, hi, hp, t, mu_prod):
     lr = hp[H_LR]
     wd = hp[H_WD]
     eps = hp[H_EPS]
-    D = S[DELTA_ROW]
+    # views from lo, so that every loop runs k from 0: an index Numba cannot prove
+    # non-negative gets a wraparound test, which keeps the loop from vectorising
+    P = P[lo:hi]
+    G = G[lo:hi]
+    D = S[DELTA_ROW, lo:hi]
+    n = hi - lo
     if code == SGD or code == MOMENTUM or code == NESTEROV:
         mom = hp[H_MOMENTUM]
         damp = hp[H_DAMPENING]
-        buf = S[0]
+        buf = S[0, lo:hi]
         if mom == 0.0:
-            for k in range(lo, hi):
+            for k in range(n):
                 d = -lr * (G[k] + wd * P[k])
                 P[k] += d
                 D[k] = d
         elif t == 1:
             nest = hp[H_NESTEROV]
-            for k in range(lo, hi):
+            for k in range(n):
                 g = G[k] + wd * P[k]
                 buf[k] = g
                 d = -lr * (g + mom * g) if nest != 0.0 else -lr * g
                 P[k] += d
                 D[k] = d
         elif hp[H_NESTEROV] != 0.0:
-            for k in range(lo, hi):
+            for k in range(n):
                 g = G[k] + wd * P[k]
                 b = mom * buf[k] + (1.0 - damp) * g
                 buf[k] = b
@@ -108,7 +113,7 @@ def update_segment(code, P, G, S, lo, hi, hp, t, mu_prod):
                 P[k] += d
                 D[k] = d
         else:
-            for k in range(lo, hi):
+            for k in range(n):
                 g = G[k] + wd * P[k]
                 b = mom * buf[k] + (1.0 - damp) * g
                 buf[k] = b
@@ -117,8 +122,8 @@ def update_segment(code, P, G, S, lo, hi, hp, t, mu_prod):
                 D[k] = d
     elif code == ADAGRAD:
         clr = lr / (1.0 + (t - 1) * hp[H_LR_DECAY])
-        ssum = S[0]
-        for k in range(lo, hi):
+        ssum = S[0, lo:hi]
+        for k in range(n):
             g = G[k] + wd * P[k]
             v = ssum[k] + g * g
             ssum[k] = v
@@ -127,9 +132,9 @@ def update_segment(code, P, G, S, lo, hi, hp, t, mu_prod):
             D[k] = d
     elif code == ADADELTA:
         rho = hp[H_RHO]
-        sq = S[0]
-        accd = S[1]
-        for k in range(lo, hi):
+        sq = S[0, lo:hi]
+        accd = S[1, lo:hi]
+        for k in range(n):
             g = G[k] + wd * P[k]
             v = rho * sq[k] + (1.0 - rho) * g * g
             sq[k] = v
@@ -141,11 +146,11 @@ def update_segment(code, P, G, S, lo, hi, hp, t, mu_prod):
     elif code == RMSPROP:
         al = hp[H_ALPHA]
         mom = hp[H_MOMENTUM]
-        sq = S[0]
-        ga = S[1]
-        buf = S[2]
+        sq = S[0, lo:hi]
+        ga = S[1, lo:hi]
+        buf = S[2, lo:hi]
         centered = hp[H_CENTERED] != 0.0
-        for k in range(lo, hi):
+        for k in range(n):
             g = G[k] + wd * P[k]
             v = al * sq[k] + (1.0 - al) * g * g
             sq[k] = v
@@ -172,11 +177,11 @@ def update_segment(code, P, G, S, lo, hi, hp, t, mu_prod):
         bc1 = 1.0 - b1 ** t
         bc2s = math.sqrt(1.0 - b2 ** t)
         step = lr / bc1
-        m1 = S[0]
-        m2 = S[1]
-        vmax = S[2]
+        m1 = S[0, lo:hi]
+        m2 = S[1, lo:hi]
+        vmax = S[2, lo:hi]
         if hp[H_AMSGRAD] != 0.0:
-            for k in range(lo, hi):
+            for k in range(n):
                 p = P[k]
                 g = G[k] + l2 * p
                 m = b1 * m1[k] + (1.0 - b1) * g
@@ -189,7 +194,7 @@ def update_segment(code, P, G, S, lo, hi, hp, t, mu_prod):
                 D[k] = newp - p
                 P[k] = newp
         else:
-            for k in range(lo, hi):
+            for k in range(n):
                 p = P[k]
                 g = G[k] + l2 * p
                 m = b1 * m1[k] + (1.0 - b1) * g
@@ -208,9 +213,9 @@ def update_segment(code, P, G, S, lo, hi, hp, t, mu_prod):
         bc2 = 1.0 - b2 ** t
         c_g = lr * (1.0 - mu) / (1.0 - mu_prod)
         c_m = lr * mu_next / (1.0 - mu_prod * mu_next)
-        m1 = S[0]
-        m2 = S[1]
-        for k in range(lo, hi):
+        m1 = S[0, lo:hi]
+        m2 = S[1, lo:hi]
+        for k in range(n):
             g = G[k] + wd * P[k]
             m = b1 * m1[k] + (1.0 - b1) * g
             v = b2 * m2[k] + (1.0 - b2) * g * g
