@@ -116,7 +116,7 @@ class Network:
     def _scratch(self, B: int, X, yi, yf) -> tuple:
         """The buffers `train_steps` fills (it allocates nothing): a batch's rows of X,
         yi and yf gathered, an evaluation's outputs and statistics, a row of a layer's
-        column sums; kept per batch shape and dtypes."""
+        column sums, a layer's weights transposed; kept per batch shape and dtypes."""
         key = (B, X.shape[1], X.dtype, yi.dtype, yf.shape[1], yf.dtype)
         got = self._scratches.get(key)
         if got is None:
@@ -125,7 +125,8 @@ class Network:
             widest = int(max(self.layout.L[:, s.L_WO].max(), self.layout.L[:, s.L_ZO].max()))
             got = self._scratches[key] = (np.empty((B, X.shape[1]), dtype=X.dtype), np.empty(B, dtype=yi.dtype),
                                           np.empty((B, yf.shape[1]), dtype=yf.dtype), np.zeros(s.O_SIZE),
-                                          np.zeros((s.S_ROWS, self.layout.L.shape[0])), np.zeros(widest + 1))
+                                          np.zeros((s.S_ROWS, self.layout.L.shape[0])), np.zeros(widest + 1),
+                                          np.zeros(s.WT_SIZE, dtype=self.dtype))
         return got
 
     def _workspace(self, B: int) -> np.ndarray:
