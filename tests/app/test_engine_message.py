@@ -14,9 +14,9 @@ from .conftest import SCENARIOS, driver, scenario_path, until
 
 
 @pytest.mark.parametrize("cached,says", [
-    (False, "compiling the engine (first run only: about 30 s)…"),
+    (False, "compiling the engine (first run only: about 15 s)…"),
     (True, "loading the engine…"),
-    (None, "loading the engine (compiling it, the first time: about 30 s)…"),
+    (None, "loading the engine (compiling it, the first time: about 15 s)…"),
 ])
 async def test_the_status_line_says_compiling_only_when_it_compiles(monkeypatch, cached, says):
     monkeypatch.setattr("tuisim.core.engine_cached", lambda dtype="float64": cached)

@@ -146,13 +146,15 @@ def test_bench_output_on_a_tiny_size(capsys):
     row = [ln for ln in out.splitlines() if ln.strip().startswith("2 ")]
     assert row, out
     nums = row[0].replace(",", "").replace("x", "").replace("%", "").split()
-    depth, width, batch, numba_sps, numpy_sps, ratio, gflops, chunk_sps, chunk_gflops, pct = nums
+    depth, width, batch, numba_sps, numpy_sps, ratio, gflops, chunk_sps, chunk_gflops, pct, prod, share = nums
     assert (depth, width, batch) == ("2", "8", "16")
     assert float(numba_sps) > 0 and float(numpy_sps) > 0
     assert float(ratio) == pytest.approx(float(numba_sps) / float(numpy_sps), rel=0.01)
     assert float(gflops) > 0 and float(chunk_sps) > 0
     peak = float(re.search(r"peak, measured here .*: ([\d.]+) GFLOP/s", out)[1])
     assert peak > 0 and float(pct) == pytest.approx(100 * float(chunk_gflops) / peak, abs=1)
+    # the products alone are part of the step: faster than it (more GFLOP/s), a share of its time
+    assert float(prod) > 0 and float(share) == pytest.approx(100 * float(chunk_gflops) / float(prod), abs=1)
 
 
 def test_bench_scaling_trains_the_same_runs_on_one_thread_and_on_several():
@@ -187,7 +189,7 @@ def test_divergence_mid_run_is_recorded_and_reported(tmp_path, capsys):
     assert np.isfinite([r["loss"] for r in recs if r["variant"] == div[0]["variant"]][:-1]).all()
 
 
-@pytest.mark.parametrize("cached,says", [(False, "compiling the engine (first run only: about 30 s)..."),
+@pytest.mark.parametrize("cached,says", [(False, "compiling the engine (first run only: about 15 s)..."),
                                          (True, "loading the engine...")])
 def test_headless_names_its_losses_and_says_compiling_only_when_it_compiles(monkeypatch, cached, says):
     import io

@@ -103,7 +103,7 @@ class Driver:
         from tuisim.core import engine_text
 
         if self.background:
-            return _("compiling the engine in another process (first run only: about 20-30 s)")
+            return _("compiling the engine in other processes (first run only: about 10-15 s)")
         return engine_text(self.engine_cached, self.scenario.surface)
 
     # ---------------------------------------------------------------- UI side

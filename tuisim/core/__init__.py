@@ -27,8 +27,9 @@ def __getattr__(name: str):
 
 def engine_cached(dtype: str = "float64") -> bool | None:
     """Whether the training step for `dtype` is compiled in Numba's disk cache (fresh for
-    this source, Numba and machine): then `warm_up` loads it in about 1 s, else it
-    compiles it, about 30 s. None when that cannot be told."""
+    this source, Numba and machine): then `warm_up` loads it in under a second, else it
+    compiles it: about 9 s on two cores (see `warm`), 13 s on one. None when that
+    cannot be told."""
     from ._jit import in_disk_cache
     from .step import train_steps
 
@@ -40,7 +41,7 @@ def engine_text(cached: bool | None, surface: bool = False) -> str:
     `surface.surface_cached`): the app's status line and `tuisim run` say it while it runs."""
     from tuisim.i18n import _
 
-    what, secs = (_("the path step"), 2) if surface else (_("the engine"), 30)
+    what, secs = (_("the path step"), 2) if surface else (_("the engine"), 15)
     if cached is False:
         return _("compiling {what} (first run only: about {secs} s)").format(what=what, secs=secs)
     if cached:
@@ -49,9 +50,9 @@ def engine_text(cached: bool | None, surface: bool = False) -> str:
 
 
 def warm_up(dtype: str = "float64") -> float:
-    """Compile (the very first time: about 30 s) or load from the disk cache (about 1 s)
-    the training step for `dtype`; returns the seconds it took. Later steps start at
-    full speed."""
+    """Compile (the very first time: about 10 s) or load from the disk cache (under a
+    second) the training step for `dtype`; returns the seconds it took. Later steps
+    start at full speed."""
     import time
 
     import numpy as np

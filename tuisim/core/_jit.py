@@ -26,7 +26,7 @@ jit = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=False, _n
 def in_disk_cache(dispatcher, dtype: str, arg: int = 0) -> bool | None:
     """Whether Numba's disk cache holds `dispatcher` compiled for a first argument of
     `dtype` (argument `arg`: an array), fresh (this source file, this Numba, this machine), so that its first call
-    loads it (about 1 s) instead of compiling it (about 30 s for the training step).
+    loads it (under a second) instead of compiling it (about 10 s for the training step).
     None when it cannot tell (Numba's cache internals, read here, changed)."""
     try:
         cache = dispatcher._cache

@@ -14,6 +14,7 @@ from .layout import build_layout
 from .params import MODEL_PARAMS, check_kwargs
 from .stats import StepStats
 from .update import H_LR, H_SIZE, STATE_ROWS
+from .warm import start_helper, stop_helper
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 
@@ -251,12 +252,17 @@ class Network:
         if test is None:  # nothing to evaluate: placeholders of the right types
             test, evals, tests = (X, yi, yf), np.zeros(len(lrs), dtype=np.int64), self._tests0
         Xt, yit, yft = test
-        ran = s.train_steps(X, yi, yf, index, lrs, self.P, self.G, self.R, self._Rsave,
-                            self._S0 if S is None else S, self.FS, ws, self.layout.L,
-                            self.layout.K, ic, fc, self._hp0 if hp is None else hp, self._rng_state,
-                            self._out[None] if outs is None else outs, self._stats[None] if stats is None else stats,
-                            self._hist, Xt, yit, yft, self._workspace(Xt.shape[0]), evals, tests,
-                            *self._scratch(B, X, yi, yf))
+        helper = start_helper(self.dtype.name)  # with an empty cache: half the first compile on another core
+        try:
+            ran = s.train_steps(X, yi, yf, index, lrs, self.P, self.G, self.R, self._Rsave,
+                                self._S0 if S is None else S, self.FS, ws, self.layout.L,
+                                self.layout.K, ic, fc, self._hp0 if hp is None else hp, self._rng_state,
+                                self._out[None] if outs is None else outs, self._stats[None] if stats is None else stats,
+                                self._hist, Xt, yit, yft, self._workspace(Xt.shape[0]), evals, tests,
+                                *self._scratch(B, X, yi, yf))
+        finally:
+            if helper is not None:
+                stop_helper(self.dtype.name)
         last = self._out if outs is None else outs[ran - 1]
         if last[s.O_BAD_LABEL]:
             raise ValueError(f"labels must lie in 0..{self.n_out - 1} for {self.n_out} outputs")

@@ -239,7 +239,9 @@ def train_step(X, yi, yf, P, G, R, S, FS, WS, L, K, ic, fc, hp, rng, out, stats,
     Zout = _mat(WS, L[depth, R_Z] * B, B, zo)
     _linear_forward(Hin, W, Zout, wt)
     _add_bias(Zout, P, L[depth, L_OB])
-    m, sd, sat, dead = act_health(0, Zout, Zout, -np.inf, np.inf, col)
+    # code 0 (identity) as an int64, not a literal: a literal argument would compile
+    # act_health a second time, specialised to it
+    m, sd, sat, dead = act_health(np.int64(0), Zout, Zout, -np.inf, np.inf, col)
     stats[S_AMEAN, depth] = m
     stats[S_ASTD, depth] = sd
     if nbins > 0:
