@@ -5,7 +5,10 @@ and the optimizer update (ReLU, He init, softmax cross-entropy, Adam, as in PERF
 The two engines run interleaved, the same number of repeats each, and the figures are
 medians, so a noisy machine shifts both alike and the ratio stays honest. A last column
 times the same steps 100 to a compiled call (`Optimizer.run`, as the run loop and the
-app train), where the Python overhead per step is paid once per call.
+app train), where the Python overhead per step is paid once per call; then the GFLOP/s
+of those steps against one core's matrix-product peak (measured first), and against
+the step's own matrix products timed alone at the same shapes: what BLAS allows there,
+so the last column says how much of a step is left to the engine's own loops.
 
 It also measures start-up in fresh processes: the very first compile (an empty Numba
 cache) and a second process with the cache warm, each from process start to the end of
@@ -77,6 +80,62 @@ def _setup(depth, width, batch, dtype):
     return (lambda: opt.step(X, y)), (lambda: ref_opt.step(X, y)), (lambda: opt.run(X, y, whole))
 
 
+_PRODUCTS = None
+
+
+def _products_kernel():
+    """A compiled loop of one step's matrix products and nothing else: per layer, the
+    forward product (`step._linear_forward`, as the step makes it), dL/dW and dL/dinput
+    (not for the first layer), with the step's shapes and calls."""
+    global _PRODUCTS
+    if _PRODUCTS is None:
+        import numba
+
+        from tuisim.core._jit import gemm
+        from tuisim.core.step import _linear_forward
+
+        @numba.njit(nogil=True, _nrt=False)
+        def products(H, W, Z, dW, Wo, Zo, dWo, dH, wt, reps):
+            depth = W.shape[0]
+            for _ in range(reps):
+                for i in range(depth):
+                    _linear_forward(H[i], W[i], Z[i], wt)
+                _linear_forward(H[depth], Wo, Zo, wt)
+                gemm(Zo.T, H[depth], dWo)
+                gemm(Zo, Wo, dH[depth])
+                for i in range(depth - 1, -1, -1):
+                    gemm(Z[i].T, H[i], dW[i])
+                    if i > 0:
+                        gemm(Z[i], W[i], dH[i])
+
+        _PRODUCTS = products
+    return _PRODUCTS
+
+
+def products_alone(depth: int, width: int, batch: int, dtype: str = "float64", seconds: float = 0.25) -> float:
+    """Seconds per step of the step's matrix products alone (see `_products_kernel`):
+    what BLAS takes for them at these shapes, the floor under a step's time."""
+    from tuisim.core.step import WT_SIZE
+
+    rng = np.random.default_rng(0)
+    H = rng.normal(size=(depth + 1, batch, width)).astype(dtype)
+    W = rng.normal(size=(depth, width, width)).astype(dtype) / np.sqrt(width)
+    Wo = rng.normal(size=(N_CLASSES, width)).astype(dtype) / np.sqrt(width)
+    Z, dW = np.zeros((depth, batch, width), dtype=dtype), np.zeros_like(W)
+    Zo, dWo = np.zeros((batch, N_CLASSES), dtype=dtype), np.zeros_like(Wo)
+    dH, wt = np.zeros_like(H), np.zeros(WT_SIZE, dtype=dtype)
+    kernel = _products_kernel()
+    args = (H, W, Z, dW, Wo, Zo, dWo, dH, wt)
+    kernel(*args, 1)
+    reps, dt = 1, 0.0
+    while dt < seconds:
+        reps *= 2
+        t0 = time.perf_counter()
+        kernel(*args, reps)
+        dt = time.perf_counter() - t0
+    return dt / reps
+
+
 def _time(fn, seconds: float, steps_per_call: int = 1) -> float:
     """Steps per second of fn over about `seconds`."""
     n = 0
@@ -97,20 +156,24 @@ def measure(sizes, repeats: int = 7, seconds: float = 0.25, dtype: str = "float6
         numba_step, numpy_step, numba_chunk = _setup(depth, width, batch, dtype)
         numba_step()  # compile or load the cache before timing
         numpy_step()
-        a, b, c = [], [], []
+        a, b, c, g = [], [], [], []
         for _ in range(repeats):
             a.append(_time(numba_step, seconds))
             b.append(_time(numpy_step, seconds))
             c.append(_time(numba_chunk, seconds, CHUNK))
-        na, nb, nc = statistics.median(a), statistics.median(b), statistics.median(c)
+            g.append(products_alone(depth, width, batch, dtype, seconds))
+        na, nb, nc, ng = statistics.median(a), statistics.median(b), statistics.median(c), statistics.median(g)
         row = {"depth": depth, "width": width, "batch": batch, "numba_steps_per_s": na, "numpy_steps_per_s": nb,
                "ratio": na / nb, "numba_gflops": na * step_flops(depth, width, batch) / 1e9,
                "numba_chunk_steps_per_s": nc, "chunk_gflops": nc * step_flops(depth, width, batch) / 1e9}
         row["percent_of_peak"] = 100 * row["chunk_gflops"] / peak if peak else None
+        row["products_gflops"] = step_flops(depth, width, batch) / ng / 1e9
+        row["products_share"] = 100 * ng * nc  # of a step's time (100 to a call), its products alone
         rows.append(row)
-        pct = f"{row['percent_of_peak']:>5.0f}%" if peak else ""
+        pct = f"{row['percent_of_peak']:>5.0f}%" if peak else "      "
         print(f"  {depth:>5} {width:>5} {batch:>5}  {na:>12,.1f}  {nb:>12,.1f}  {na / nb:>6.2f}x  "
-              f"{row['numba_gflops']:>7.2f}  {nc:>12,.1f}  {row['chunk_gflops']:>7.2f} {pct}", file=out, flush=True)
+              f"{row['numba_gflops']:>7.2f}  {nc:>12,.1f}  {row['chunk_gflops']:>7.2f} {pct}"
+              f"  {row['products_gflops']:>8.2f}  {row['products_share']:>5.0f}%", file=out, flush=True)
     return rows
 
 
@@ -197,8 +260,11 @@ def main(args) -> int:
     print(f"one core's matrix-product peak, measured here ({args.dtype}, 512 and 1024 square, from compiled code, best of 5 each): "
           f"{peak:.1f} GFLOP/s")
     print(f"  {'depth':>5} {'width':>5} {'batch':>5}  {'numba step/s':>12}  {'numpy step/s':>12}  {'ratio':>7}  GFLOP/s"
-          f"  {f'{CHUNK}/call st/s':>12}  GFLOP/s  peak")
+          f"  {f'{CHUNK}/call st/s':>12}  GFLOP/s   peak  products  share")
     measure(sizes, args.repeats, args.seconds, args.dtype, peak=peak)
+    print(f"  (products: GFLOP/s of the step's matrix products alone, the same BLAS calls at the same shapes, back to"
+          f" back; share: the part of a step's time ({CHUNK} to a call) that they take, the rest being the"
+          f" element-wise work and the statistics)")
     if not args.no_startup:
         cold, warm = startup(args.dtype)
         print(f"start-up, process start to the end of the first step: first compile (empty cache) {cold:.1f} s, "
