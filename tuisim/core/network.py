@@ -32,6 +32,7 @@ class Network:
         cfg.update(n_in=int(n_in), n_out=int(n_out), seed=int(seed))
         self.config = cfg
         self.dtype = np.dtype(DTYPES[cfg["dtype"]])
+        self._dtype_name = self.dtype.name
         self.layout = lay = build_layout(cfg)
         self.widths = lay.widths
         self.depth = cfg["depth"]
@@ -252,7 +253,7 @@ class Network:
         if test is None:  # nothing to evaluate: placeholders of the right types
             test, evals, tests = (X, yi, yf), np.zeros(len(lrs), dtype=np.int64), self._tests0
         Xt, yit, yft = test
-        helper = start_helper(self.dtype.name)  # with an empty cache: half the first compile on another core
+        helper = start_helper(self._dtype_name)  # with an empty cache: half the first compile on another core
         try:
             ran = s.train_steps(X, yi, yf, index, lrs, self.P, self.G, self.R, self._Rsave,
                                 self._S0 if S is None else S, self.FS, ws, self.layout.L,
@@ -262,7 +263,7 @@ class Network:
                                 *self._scratch(B, X, yi, yf))
         finally:
             if helper is not None:
-                stop_helper(self.dtype.name)
+                stop_helper(self._dtype_name)
         last = self._out if outs is None else outs[ran - 1]
         if last[s.O_BAD_LABEL]:
             raise ValueError(f"labels must lie in 0..{self.n_out - 1} for {self.n_out} outputs")

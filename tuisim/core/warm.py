@@ -100,6 +100,8 @@ def start_helper(dtype: str) -> subprocess.Popen | None:
     """Start the helper for `dtype` once per process, when the step for it is neither
     compiled here nor in the disk cache and a second core is there to run it. Returns
     the process, or None."""
+    if dtype in _started:  # every step asks: the answer is known after the first
+        return None
     with _lock:
         if dtype in _started:
             return None
