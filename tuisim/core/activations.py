@@ -162,40 +162,53 @@ def act_health(code, Y, A, sat_lo, sat_hi, scratch):
 
     saturated: outputs below sat_lo or above sat_hi (only for sigmoid and tanh);
     dead: relu / leaky_relu units whose input is <= 0 for the whole batch.
-    Sums are kept per column, which lets the row loops vectorise."""
+    Sums are kept per column, which lets the row loops vectorise; two passes over the
+    layer (the mean with the dead units' counts, then the spread with the saturated
+    outputs' count), with `scratch` (at least twice the layer's width) for the columns."""
     B, n = A.shape
     col = scratch[:n]  # a column's sums (the kernels allocate nothing: the caller's scratch)
-    col[:] = 0.0
-    for r in range(B):
-        for j in range(n):
-            col[j] += A[r, j]
+    hits = scratch[n:2 * n]  # a column's count of units on (relu) or of saturated outputs
+    for j in range(n):
+        col[j] = 0.0
+        hits[j] = 0.0
+    dead_units = code == RELU or code == LEAKY_RELU
+    if dead_units:
+        for r in range(B):
+            for j in range(n):
+                col[j] += A[r, j]
+                hits[j] += 1.0 if Y[r, j] > 0 else 0.0
+    else:
+        for r in range(B):
+            for j in range(n):
+                col[j] += A[r, j]
     cnt = B * n
     mean = col.sum() / cnt
-    col[:] = 0.0
-    for r in range(B):
+    dead = 0.0
+    if dead_units:
+        c = 0
         for j in range(n):
-            d = A[r, j] - mean
-            col[j] += d * d
-    std = math.sqrt(col.sum() / cnt)
+            if hits[j] == 0.0:
+                c += 1
+        dead = c / n
+    for j in range(n):
+        col[j] = 0.0
     sat = 0.0
     if code == SIGMOID or code == TANH:
-        col[:] = 0.0
+        for j in range(n):
+            hits[j] = 0.0
         for r in range(B):
             for j in range(n):
                 a = A[r, j]
-                col[j] += 1.0 if (a < sat_lo or a > sat_hi) else 0.0
-        sat = col.sum() / cnt
-    dead = 0.0
-    if code == RELU or code == LEAKY_RELU:
-        col[:] = 0.0
+                d = a - mean
+                col[j] += d * d
+                hits[j] += 1.0 if (a < sat_lo or a > sat_hi) else 0.0
+        sat = hits.sum() / cnt
+    else:
         for r in range(B):
             for j in range(n):
-                col[j] += 1.0 if Y[r, j] > 0 else 0.0
-        c = 0
-        for j in range(n):
-            if col[j] == 0.0:
-                c += 1
-        dead = c / n
+                d = A[r, j] - mean
+                col[j] += d * d
+    std = math.sqrt(col.sum() / cnt)
     return mean, std, sat, dead
 
 

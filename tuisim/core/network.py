@@ -127,7 +127,7 @@ class Network:
             widest = int(max(self.layout.L[:, s.L_WO].max(), self.layout.L[:, s.L_ZO].max()))
             got = self._scratches[key] = (np.empty((B, X.shape[1]), dtype=X.dtype), np.empty(B, dtype=yi.dtype),
                                           np.empty((B, yf.shape[1]), dtype=yf.dtype), np.zeros(s.O_SIZE),
-                                          np.zeros((s.S_ROWS, self.layout.L.shape[0])), np.zeros(widest + 1),
+                                          np.zeros((s.S_ROWS, self.layout.L.shape[0])), np.zeros(2 * widest + 2),
                                           np.zeros(s.WT_SIZE, dtype=self.dtype))
         return got
 

@@ -355,7 +355,7 @@ def train_steps(X, yi, yf, index, lrs, P, G, R, Rsave, S, FS, WS, L, K, ic, fc, 
     (loss, accuracy), as the step found the network.
     The kernel allocates nothing (it runs without reference counting: tuisim.core._jit):
     Xb, yib, yfb receive a batch's gathered rows, eout and estats an evaluation's
-    outputs, col (at least as long as the widest layer) a layer's column sums, wt
+    outputs, col (at least twice as long as the widest layer) a layer's column sums, wt
     (WT_SIZE long, the parameters' dtype) a layer's weights transposed.
     Returns the number of steps run."""
     n = lrs.shape[0]
