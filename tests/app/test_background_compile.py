@@ -66,7 +66,7 @@ def test_a_run_waits_for_the_other_process_then_trains(running):  # noqa: F811 -
     compiler = SlowCompile(0.8)
     d, got = running(compiler=compiler)
     wait(lambda: compiler.waited.is_set())
-    assert d.phase == "compiling" and d.background and "another process" in d.engine_text
+    assert d.phase == "compiling" and d.background and "other processes" in d.engine_text
     assert d.phase_since == compiler.started  # the seconds shown count from the compile's start
     assert d.step == 0
     wait(lambda: d.step > 0)
