@@ -174,13 +174,28 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _after_lang(argv: list[str]) -> int:
+    """Where the words after leading `--lang X` / `--lang=X` options begin."""
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--lang":
+            i += 2
+        elif argv[i].startswith("--lang="):
+            i += 1
+        else:
+            break
+    return min(i, len(argv))
+
+
 def _main(argv: list[str]) -> int:
     from tuisim.i18n import set_language
 
-    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
-        # `tuisim FILE|NAME [options]` is `tuisim run FILE|NAME [options]`; without a
-        # terminal it also checks the claims, as `tuisim` alone does
-        args = _parser().parse_args(["run"] + argv)
+    first = _after_lang(argv)
+    if first < len(argv) and argv[first] not in COMMANDS and not argv[first].startswith("-"):
+        # `tuisim FILE|NAME [options]` is `tuisim run FILE|NAME [options]` (a `--lang`
+        # before the name included); without a terminal it also checks the claims, as
+        # `tuisim` alone does
+        args = _parser().parse_args(["run"] + argv[first:] + argv[:first])
         set_language(getattr(args, "lang", None))
         args.check = args.check or not (_interactive() and _app_available())
         return _run(args)

@@ -121,6 +121,21 @@ def test_tuisim_list_in_chinese_gives_every_lesson_a_chinese_title():
     assert len(english) == len(rows) and not any(CJK.search(r) for r in english)
 
 
+@pytest.mark.parametrize("words", [["--lang", "zh", "NAME"], ["--lang=zh", "NAME"], ["NAME", "--lang", "zh"]])
+def test_a_lesson_by_name_takes_lang_before_or_after_it(words, monkeypatch):
+    from tuisim import cli
+
+    seen = {}
+
+    def fake_run(args):
+        seen["scenario"], seen["lang"] = args.scenario, args.lang
+        return 0
+
+    monkeypatch.setattr(cli, "_run", fake_run)
+    assert cli.main([w if w != "NAME" else "vanishing_sigmoid" for w in words] + ["--headless"]) == 0
+    assert seen == {"scenario": "vanishing_sigmoid", "lang": "zh"}
+
+
 def test_a_headless_table_in_chinese_stays_aligned():
     from tuisim.run.headless import cell_len, pad
 
