@@ -64,6 +64,19 @@ def _as_intp(context, builder, value, ty):
     return context.cast(builder, value, ty, _types.intp)
 
 
+def _view(context, builder, srcty, src, retty, layout):
+    """The code of a view of the array `src` (of type srcty) as an array of type retty;
+    layout(source) gives its (data pointer, shape, strides)."""
+    from numba.np.arrayobj import make_array, populate_array
+
+    a = make_array(srcty)(context, builder, src)
+    view = make_array(retty)(context, builder)
+    data, shape, strides = layout(a)
+    populate_array(view, data=data, shape=shape, strides=strides, itemsize=a.itemsize, meminfo=a.meminfo,
+                   parent=a.parent)
+    return view._getvalue()
+
+
 @_intrinsic
 def mat(typingctx, buf, off, r, c):
     """buf[off:off + r * c] seen as a C-ordered (r, c) matrix: a view, with no copy and
@@ -75,18 +88,9 @@ def mat(typingctx, buf, off, r, c):
     retty = _types.Array(buf.dtype, 2, "C")
 
     def codegen(context, builder, sig, args):
-        from numba.np.arrayobj import make_array, populate_array
-
-        src = make_array(sig.args[0])(context, builder, args[0])
-        dst = make_array(retty)(context, builder)
-        o = _as_intp(context, builder, args[1], sig.args[1])
-        rows = _as_intp(context, builder, args[2], sig.args[2])
-        cols = _as_intp(context, builder, args[3], sig.args[3])
-        itemsize = src.itemsize
-        populate_array(dst, data=builder.gep(src.data, [o]), shape=[rows, cols],
-                       strides=[builder.mul(cols, itemsize), itemsize], itemsize=itemsize,
-                       meminfo=src.meminfo, parent=src.parent)
-        return dst._getvalue()
+        o, rows, cols = (_as_intp(context, builder, v, t) for v, t in zip(args[1:], sig.args[1:]))
+        return _view(context, builder, sig.args[0], args[0], retty,
+                     lambda a: (builder.gep(a.data, [o]), [rows, cols], [builder.mul(cols, a.itemsize), a.itemsize]))
 
     return retty(buf, off, r, c), codegen
 
@@ -100,15 +104,10 @@ def flat(typingctx, a):
     retty = _types.Array(a.dtype, 1, "C")
 
     def codegen(context, builder, sig, args):
-        from numba.np.arrayobj import make_array, populate_array
+        def layout(arr):
+            rows, cols = (builder.extract_value(arr.shape, k) for k in (0, 1))
+            return arr.data, [builder.mul(rows, cols)], [arr.itemsize]
 
-        src = make_array(sig.args[0])(context, builder, args[0])
-        dst = make_array(retty)(context, builder)
-        shape = src.shape
-        rows = builder.extract_value(shape, 0)
-        cols = builder.extract_value(shape, 1)
-        populate_array(dst, data=src.data, shape=[builder.mul(rows, cols)], strides=[src.itemsize],
-                       itemsize=src.itemsize, meminfo=src.meminfo, parent=src.parent)
-        return dst._getvalue()
+        return _view(context, builder, sig.args[0], args[0], retty, layout)
 
     return retty(a), codegen
