@@ -93,15 +93,16 @@ def norm_backward(code, train, dY, XH, gamma, dgamma, dbeta, fstat, rstat, dX):
     """dX from dY; dgamma, dbeta accumulate the parameter gradients (dbeta unused for rms)."""
     B, n = dY.shape
     if code == BATCH:
+        # each column's sums over the rows in row order, kept in dgamma and dbeta: the
+        # row-by-row loop reads memory in order and vectorises across the columns
         for j in range(n):
-            sg = 0.0
-            sgx = 0.0
-            for r in range(B):
+            dgamma[j] = 0.0
+            dbeta[j] = 0.0
+        for r in range(B):
+            for j in range(n):
                 g = dY[r, j]
-                sg += g
-                sgx += g * XH[r, j]
-            dgamma[j] = sgx
-            dbeta[j] = sg
+                dbeta[j] += g
+                dgamma[j] += g * XH[r, j]
         if train:
             for r in range(B):
                 for j in range(n):
