@@ -4,7 +4,7 @@ With an empty Numba cache the training step takes about 15 s to compile: half of
 the step's callees (the activation, normalisation, loss, backward and optimizer
 kernels), compiled one after the other as the step's type inference meets them, half
 the step itself. When the cache has no step for a dtype, `start_helper` starts a second
-process (`python -m tuisim.core.warm DTYPE`) that compiles the callees into the disk
+process (this module's `compile_callees`) that compiles the callees into the disk
 cache in the opposite order, last met first. The two meet in the middle: from there the
 step's compile finds each callee in the cache and loads it. The helper is stopped as
 soon as the step is compiled.
@@ -115,8 +115,12 @@ def start_helper(dtype: str) -> subprocess.Popen | None:
             return None
         if in_disk_cache(train_steps, dtype) is not False:  # cached, or cannot tell
             return None
+        # this very tuisim first on the path, whatever the working directory holds
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        code = f"import sys; sys.path.insert(0, {root!r}); from tuisim.core.warm import compile_callees; " \
+               f"compile_callees({dtype!r})"
         try:
-            proc = subprocess.Popen([sys.executable, "-m", "tuisim.core.warm", dtype], stdin=subprocess.DEVNULL,
+            proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         except OSError:
             return None
