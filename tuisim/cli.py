@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("scenario")
     c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides")
     b = sub.add_parser("bench", help="time training steps: the Numba engine against the NumPy reference")
-    b.add_argument("--sizes", metavar="DxWxB,...", help="depth x width x batch sizes (default: the standard five)")
+    b.add_argument("--sizes", metavar="DxWxB,...", help="depth x width x batch sizes (default: the standard six)")
     b.add_argument("--repeats", type=_positive, help="interleaved repeats per size (median; default 7, --app 3)")
     b.add_argument("--seconds", type=float, help="time per repeat and engine (default 0.25, --app 8)")
     b.add_argument("--dtype", choices=("float64", "float32"), default="float64")
