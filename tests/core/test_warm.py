@@ -70,3 +70,24 @@ def test_argument_codes():
                    types.Array(types.int64, 2, "C"), types.Array(types.uint64, 1, "C"), types.int64, types.float64,
                    types.boolean, types.float32, types.IntegerLiteral(0), types.BooleanLiteral(True),
                    types.BooleanLiteral(False))
+
+
+def test_the_helper_stops_when_its_parent_is_gone(monkeypatch):
+    # an app closed during its first compile: the helper's parent is no longer the one
+    # that started it, and it compiles nothing more
+    compiled = []
+
+    class Kernel:
+        overloads: dict = {}
+
+        def __init__(self, name):
+            self.name = name
+
+        def compile(self, sig):
+            compiled.append(self.name)
+
+    monkeypatch.setattr(warm, "signatures", lambda dtype: [(Kernel("a"), ()), (Kernel("b"), ())])
+    warm.compile_callees("float64", parent=os.getppid() + 1)
+    assert compiled == []
+    warm.compile_callees("float64", parent=os.getppid())
+    assert compiled == ["b", "a"]  # last met first

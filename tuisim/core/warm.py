@@ -77,10 +77,13 @@ def signatures(dtype: str) -> list[tuple[object, tuple]]:
     return [(dispatcher(m, n), _types(a, dtype)) for m, n, a in CALLEES]
 
 
-def compile_callees(dtype: str) -> None:
+def compile_callees(dtype: str, parent: int | None = None) -> None:
     """Compile every callee of the step for `dtype` into the disk cache (loading those
-    already there), last met first."""
+    already there), last met first. With `parent` (a process id), stop as soon as that
+    process is gone: an app closed during its first compile leaves no helper behind."""
     for disp, sig in reversed(signatures(dtype)):
+        if parent is not None and os.getppid() != parent:
+            return
         if sig not in disp.overloads:
             disp.compile(sig)
 
@@ -118,7 +121,7 @@ def start_helper(dtype: str) -> subprocess.Popen | None:
         # this very tuisim first on the path, whatever the working directory holds
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         code = f"import sys; sys.path.insert(0, {root!r}); from tuisim.core.warm import compile_callees; " \
-               f"compile_callees({dtype!r})"
+               f"compile_callees({dtype!r}, parent={os.getpid()})"
         try:
             proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
