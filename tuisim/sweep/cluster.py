@@ -58,6 +58,7 @@ class DaskCluster:
         self.cluster = None
         self.client = None
         self.lost: str | None = None  # why the cluster was lost, once it was
+        self._batched_level: int | None = None  # distributed.batched's log level before start()
         self.name = (f"a Dask LocalCluster of {workers} worker{'s' if workers != 1 else ''}" if address == "local"
                      else f"the Dask cluster at {address}")
 
@@ -70,6 +71,12 @@ class DaskCluster:
         from ._dask_plugin import WarmUp
 
         t0 = time.perf_counter()
+        # the client's batched comm logs "Batched Comm Closed" at INFO with the traceback of
+        # the closed connection when a scheduler dies mid-send: the sweep reports the loss
+        # itself, in words; warnings and errors still show
+        batched = logging.getLogger("distributed.batched")
+        self._batched_level = batched.level
+        batched.setLevel(max(batched.getEffectiveLevel(), logging.WARNING))
         if self.address == "local":
             # a task whose worker dies runs once more, as in the local pool
             with dask.config.set({"distributed.scheduler.allowed-failures": self.retries}):
@@ -193,3 +200,6 @@ class DaskCluster:
         finally:
             for q, level in zip(quiet, levels):
                 q.setLevel(level)
+            if self._batched_level is not None:
+                logging.getLogger("distributed.batched").setLevel(self._batched_level)
+                self._batched_level = None
