@@ -118,3 +118,20 @@ def test_a_lost_scheduler_interrupts_the_sweep_and_resume_finishes_it_on_a_new_c
     assert len(rows) == 27 and {r["key"]: float(r["value"]) for r in rows} == expected
     summary = json.loads((out / "sweep.json").read_text())
     assert summary["interrupted"] is False and summary["lost"] is None and summary["timing"]["resumed"] == n
+
+
+@pytest.mark.parametrize("error", [ConnectionResetError(104, "Connection reset by peer"), BrokenPipeError(32, "pipe"),
+                                   "comm"])
+def test_however_distributed_words_a_closed_connection_the_sweep_says_it_plainly(error):
+    # the scheduler dying mid-request shows as a closed comm, a reset connection or a broken
+    # pipe, depending on the moment: the report is the same
+    from distributed.comm.core import CommClosedError
+
+    from tuisim.sweep.cluster import DaskCluster
+
+    if error == "comm":
+        error = CommClosedError("in <TCP (closed) ConnectionPool.gather local=tcp://127.0.0.1:1 "
+                                "remote=tcp://127.0.0.1:2>: ConnectionResetError: [Errno 104] Connection reset by peer")
+    ex = DaskCluster("tcp://127.0.0.1:2")
+    assert str(ex._lost(error)) == "the Dask cluster at tcp://127.0.0.1:2 was lost: the connection to its scheduler closed"
+    assert "TimeoutError" in str(DaskCluster("tcp://127.0.0.1:2")._lost(TimeoutError("no answer in 15 s")))

@@ -111,6 +111,9 @@ class DaskCluster:
             what = "the connection to its scheduler closed"
         elif isinstance(why, _CANCELLED):
             what = f"the scheduler cancelled the runs ({getattr(why, 'reason', None) or 'no reason given'})"
+        elif isinstance(why, ConnectionError) or type(why).__name__ == "CommClosedError":
+            # however distributed words it (a closed comm, a reset connection, a broken pipe)
+            what = "the connection to its scheduler closed"
         else:
             text = str(why).strip().splitlines()
             what = f"{type(why).__name__}: {text[0] if text else 'no message'}"[:300]
