@@ -12,6 +12,7 @@ import numpy as np
 
 from ._jit import flat, jit
 from .registry import ACTIVATIONS
+from .vmath import vsigmoid
 
 IDENTITY = ACTIVATIONS["identity"]
 SIGMOID = ACTIVATIONS["sigmoid"]
@@ -32,13 +33,7 @@ INV_SQRT2 = 0.7071067811865476
 INV_SQRT2PI = 0.3989422804014327
 
 
-@jit
-def _sigmoid(v):
-    # split by sign so that exp never overflows into a NaN
-    if v >= 0:
-        return 1.0 / (1.0 + math.exp(-v))
-    e = math.exp(v)
-    return e / (1.0 + e)
+_sigmoid = vsigmoid  # split by sign so that exp never overflows into a NaN; inlined, vectorises
 
 
 @jit

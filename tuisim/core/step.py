@@ -20,6 +20,7 @@ from .losses import loss_and_delta
 from .norms import norm_backward, norm_forward
 from .update import DELTA_ROW, H_BETA1, H_LR, H_MOMENTUM_DECAY, NADAM, clip_gradient, nadam_mu, update_segment
 from .update import sumsq as _sumsq
+from .vmath import vsigmoid
 
 # ---- layer table columns (one row per linear layer, input to output)
 (L_NIN, L_ZO, L_WO, L_OW, L_OB, L_OG, L_OBE, L_ORM, L_ORV, L_NF, L_OFS,
@@ -494,12 +495,7 @@ def _block_combine_forward(b, K, P, WS, B, arch, F, wt):
         bg = P[obg:obg + wl]
         for r in range(B):
             for j in range(wl):
-                v = T[r, j] + bg[j]
-                if v >= 0:
-                    t = 1.0 / (1.0 + math.exp(-v))
-                else:
-                    e = math.exp(v)
-                    t = e / (1.0 + e)
+                t = vsigmoid(T[r, j] + bg[j])
                 T[r, j] = t
                 Hout[r, j] = F[r, j] * t + S[r, j] * (1.0 - t)
 
