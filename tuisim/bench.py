@@ -127,11 +127,17 @@ def products_alone(depth: int, width: int, batch: int, dtype: str = "float64", s
     kernel = _products_kernel()
     args = (H, W, Z, dW, Wo, Zo, dWo, dH, wt)
     kernel(*args, 1)
+    return _per_rep(lambda reps: kernel(*args, reps), seconds)
+
+
+def _per_rep(run, seconds: float) -> float:
+    """Seconds per repetition of run(reps), a compiled loop of reps repetitions: reps
+    doubled until one call lasts `seconds`."""
     reps, dt = 1, 0.0
     while dt < seconds:
         reps *= 2
         t0 = time.perf_counter()
-        kernel(*args, reps)
+        run(reps)
         dt = time.perf_counter() - t0
     return dt / reps
 
@@ -197,13 +203,7 @@ def gemm_peak(dtype: str = "float64", sizes=(512, 1024), seconds: float = 0.4, r
         C = np.empty((n, n), dtype=dtype)
         gemm(A, B, C, 1)
         for _ in range(repeats):
-            reps, dt = 1, 0.0
-            while dt < seconds:
-                reps *= 2
-                t0 = time.perf_counter()
-                gemm(A, B, C, reps)
-                dt = time.perf_counter() - t0
-            rates.append(2.0 * n ** 3 * reps / dt / 1e9)
+            rates.append(2.0 * n ** 3 / _per_rep(lambda reps: gemm(A, B, C, reps), seconds) / 1e9)
     return max(rates)
 
 

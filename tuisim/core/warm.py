@@ -92,13 +92,6 @@ _lock = threading.Lock()
 _started: dict[str, subprocess.Popen | None] = {}
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
 def start_helper(dtype: str) -> subprocess.Popen | None:
     """Start the helper for `dtype` once per process, when the step for it is neither
     compiled here nor in the disk cache and a second core is there to run it. Returns
@@ -109,7 +102,9 @@ def start_helper(dtype: str) -> subprocess.Popen | None:
         if dtype in _started:
             return None
         _started[dtype] = None
-        if os.environ.get(HELPER_ENV, "1") == "0" or _cores() < 2:
+        from tuisim.run.cores import available_cores  # the os module only
+
+        if os.environ.get(HELPER_ENV, "1") == "0" or available_cores() < 2:
             return None
         from ._jit import in_disk_cache
         from .step import train_steps
