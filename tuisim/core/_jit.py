@@ -41,8 +41,6 @@ def in_disk_cache(dispatcher, dtype: str, arg: int = 0) -> bool | None:
         return None
 
 
-
-
 @_intrinsic
 def gemm(typingctx, x, y, out):
     """out = x @ y for 2-D arrays, exactly what np.dot(x, y, out) computes (the same
